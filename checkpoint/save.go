@@ -1,0 +1,139 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Save writes f to path atomically: it encodes into a temporary file in the
+// same directory, fsyncs and closes it, renames it over path and fsyncs the
+// directory. A crash or error at any point before the rename leaves the old
+// file at path untouched; on error the temporary file is removed.
+func Save(path string, f *File) error {
+	return saveWith(path, f, nil)
+}
+
+// Load reads and validates the checkpoint at path.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %s: %w", path, err)
+	}
+	f, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// hookWriter calls hook("write") after every successful write that reached
+// the underlying file, so tests can fail a save after partial bytes landed.
+type hookWriter struct {
+	w    io.Writer
+	hook func(stage string) error
+}
+
+func (h hookWriter) Write(p []byte) (int, error) {
+	n, err := h.w.Write(p)
+	if err == nil && h.hook != nil {
+		err = h.hook("write")
+	}
+	return n, err
+}
+
+// saveWith is Save with a fault-injection hook. hook, when non-nil, is called
+// with the stage about to run ("create", "write" after each chunk reaches the
+// temp file, "sync", "close", "rename"); a non-nil return aborts the save
+// there with that error.
+func saveWith(path string, f *File, hook func(stage string) error) (err error) {
+	step := func(stage string) error {
+		if hook == nil {
+			return nil
+		}
+		return hook(stage)
+	}
+	// Validate before touching the disk so bad input never creates files.
+	if _, err := sortedTensors(f); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("save checkpoint %s: path exists and is not a regular file; choose another path", path)
+		}
+		mode = fi.Mode().Perm()
+	}
+	if err := step("create"); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: create temp file (is the directory writable?): %w", path, err)
+	}
+	tmpName := tmp.Name()
+	closed, renamed := false, false
+	defer func() {
+		if err != nil && !renamed {
+			if !closed {
+				_ = tmp.Close()
+			}
+			_ = os.Remove(tmpName)
+		}
+	}()
+	if err = tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("save checkpoint %s: chmod temp file: %w", path, err)
+	}
+	if err = Encode(hookWriter{w: tmp, hook: hook}, f); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	if err = step("sync"); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("save checkpoint %s: fsync temp file: %w", path, err)
+	}
+	if err = step("close"); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	closed = true
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("save checkpoint %s: close temp file: %w", path, err)
+	}
+	if err = step("rename"); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	if err = os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("save checkpoint %s: rename temp file into place: %w", path, err)
+	}
+	renamed = true
+	// The new file is in place; a failed directory fsync only weakens
+	// durability across power loss, so report it without removing anything.
+	if derr := syncDir(dir); derr != nil {
+		return fmt.Errorf("save checkpoint %s: written, but fsync of directory %s failed: %w", path, dir, derr)
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory so a rename inside it survives power loss.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	// Some filesystems refuse fsync on directories; that is not a failure of
+	// the save itself.
+	if serr != nil && !errors.Is(serr, syscall.EINVAL) && !errors.Is(serr, errors.ErrUnsupported) {
+		return serr
+	}
+	return cerr
+}

@@ -1,0 +1,127 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Activation names an element-wise non-linearity.
+type Activation string
+
+// The activations a layer may use.
+const (
+	ReLU     Activation = "relu"
+	Sigmoid  Activation = "sigmoid"
+	Tanh     Activation = "tanh"
+	Identity Activation = "identity"
+)
+
+// Activations lists the valid activation names, for error messages.
+var activations = []Activation{ReLU, Sigmoid, Tanh, Identity}
+
+// ParseActivation checks an activation name.
+func ParseActivation(s string) (Activation, error) {
+	for _, a := range activations {
+		if string(a) == s {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("unknown activation %q (valid: relu, sigmoid, tanh, identity)", s)
+}
+
+// Apply builds act(x).
+func (a Activation) Apply(x *G.Node) (*G.Node, error) {
+	switch a {
+	case ReLU:
+		return G.Rectify(x)
+	case Sigmoid:
+		return G.Sigmoid(x)
+	case Tanh:
+		return G.Tanh(x)
+	case Identity, "":
+		return x, nil
+	}
+	return nil, fmt.Errorf("unknown activation %q", a)
+}
+
+// init picks the initialisation that keeps activations well scaled.
+func (a Activation) init() Init {
+	if a == ReLU {
+		return HeNormal
+	}
+	return GlorotUniform
+}
+
+// Dense is a fully connected layer y = act(x·W + b) with W of shape in×out.
+type Dense struct {
+	In, Out int
+	W, B    *Param
+	Act     Activation
+}
+
+// NewDense creates the layer's parameters NAME.w and NAME.b in ps.
+func NewDense(ps *Params, name string, in, out int, act Activation, rng *rand.Rand) (*Dense, error) {
+	w, err := ps.New(name+".w", []int{in, out}, act.init(), in, out, rng)
+	if err != nil {
+		return nil, err
+	}
+	b, err := ps.New(name+".b", []int{out}, Zeros, in, out, rng)
+	if err != nil {
+		return nil, err
+	}
+	return &Dense{In: in, Out: out, W: w, B: b, Act: act}, nil
+}
+
+// Forward builds act(x·W + b) for x of shape batch×In.
+func (d *Dense) Forward(ps *Params, x *G.Node) (*G.Node, error) {
+	if x.Dims() != 2 || x.Shape()[1] != d.In {
+		return nil, fmt.Errorf("dense %s: input shape %v, want (batch, %d)", d.W.Name, x.Shape(), d.In)
+	}
+	g := x.Graph()
+	xw, err := G.Mul(x, ps.Node(g, d.W))
+	if err != nil {
+		return nil, fmt.Errorf("dense %s: %w", d.W.Name, err)
+	}
+	y, err := G.BroadcastAdd(xw, ps.Node(g, d.B), nil, []byte{0})
+	if err != nil {
+		return nil, fmt.Errorf("dense %s bias: %w", d.W.Name, err)
+	}
+	return d.Act.Apply(y)
+}
+
+// MLP is a stack of Dense layers.
+type MLP []*Dense
+
+// NewMLP creates layers sizes[0]→sizes[1]→…; hidden layers use act and the
+// last one uses last.
+func NewMLP(ps *Params, name string, sizes []int, act, last Activation, rng *rand.Rand) (MLP, error) {
+	if len(sizes) < 2 {
+		return nil, fmt.Errorf("mlp %s: need at least two sizes, got %v", name, sizes)
+	}
+	var m MLP
+	for i := 0; i+1 < len(sizes); i++ {
+		a := act
+		if i+2 == len(sizes) {
+			a = last
+		}
+		d, err := NewDense(ps, fmt.Sprintf("%s.%d", name, i), sizes[i], sizes[i+1], a, rng)
+		if err != nil {
+			return nil, err
+		}
+		m = append(m, d)
+	}
+	return m, nil
+}
+
+// Forward runs x through every layer.
+func (m MLP) Forward(ps *Params, x *G.Node) (*G.Node, error) {
+	var err error
+	for _, d := range m {
+		if x, err = d.Forward(ps, x); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}

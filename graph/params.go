@@ -1,0 +1,133 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Param is a named, learnable tensor. Its value is shared by every graph a
+// model builds (training, encoding, decoding), so an optimizer step is seen by
+// all of them without copying.
+type Param struct {
+	Name  string
+	Shape []int
+	Value *tensor.Dense
+}
+
+// Data is the parameter's backing slice, updated in place by optimizers.
+func (p *Param) Data() []float32 { return p.Value.Data().([]float32) }
+
+// Size is the number of scalars in the parameter.
+func (p *Param) Size() int { return p.Value.Shape().TotalSize() }
+
+// Init names a weight initialisation scheme.
+type Init string
+
+// Weight initialisations: Glorot (Xavier) uniform suits sigmoid/tanh layers,
+// He normal suits ReLU layers; Zeros is for biases.
+const (
+	GlorotUniform Init = "glorot"
+	HeNormal      Init = "he"
+	Zeros         Init = "zeros"
+)
+
+// Params is an ordered set of named parameters. Order is creation order, so
+// optimizers and checkpoints see parameters in a stable order.
+type Params struct {
+	list   []*Param
+	byName map[string]*Param
+	nodes  map[*G.ExprGraph]map[string]*G.Node
+}
+
+// NewParams returns an empty parameter set.
+func NewParams() *Params {
+	return &Params{byName: map[string]*Param{}, nodes: map[*G.ExprGraph]map[string]*G.Node{}}
+}
+
+// List returns the parameters in creation order.
+func (ps *Params) List() []*Param { return ps.list }
+
+// Get returns the parameter called name.
+func (ps *Params) Get(name string) (*Param, bool) {
+	p, ok := ps.byName[name]
+	return p, ok
+}
+
+// Count is the total number of scalars over all parameters.
+func (ps *Params) Count() int {
+	n := 0
+	for _, p := range ps.list {
+		n += p.Size()
+	}
+	return n
+}
+
+// New creates a parameter. fanIn and fanOut drive the initialisation scale.
+func (ps *Params) New(name string, shape []int, init Init, fanIn, fanOut int, rng *rand.Rand) (*Param, error) {
+	if _, dup := ps.byName[name]; dup {
+		return nil, fmt.Errorf("graph: parameter %q defined twice", name)
+	}
+	n := 1
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, fmt.Errorf("graph: parameter %q has non-positive dimension in shape %v", name, shape)
+		}
+		n *= d
+	}
+	data := make([]float32, n)
+	switch init {
+	case Zeros:
+	case GlorotUniform:
+		limit := math.Sqrt(6 / float64(fanIn+fanOut))
+		for i := range data {
+			data[i] = float32((rng.Float64()*2 - 1) * limit)
+		}
+	case HeNormal:
+		std := math.Sqrt(2 / float64(fanIn))
+		for i := range data {
+			data[i] = float32(rng.NormFloat64() * std)
+		}
+	default:
+		return nil, fmt.Errorf("graph: unknown initialisation %q for %q (valid: glorot, he, zeros)", init, name)
+	}
+	p := &Param{Name: name, Shape: append([]int(nil), shape...), Value: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))}
+	ps.list = append(ps.list, p)
+	ps.byName[name] = p
+	return p, nil
+}
+
+// Node returns p's node in graph g, creating it on first use. Every graph
+// gets its own node bound to the same shared tensor.
+func (ps *Params) Node(g *G.ExprGraph, p *Param) *G.Node {
+	m := ps.nodes[g]
+	if m == nil {
+		m = map[string]*G.Node{}
+		ps.nodes[g] = m
+	}
+	if n, ok := m[p.Name]; ok {
+		return n
+	}
+	n := G.NewTensor(g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	m[p.Name] = n
+	return n
+}
+
+// Nodes returns the nodes of every parameter that graph g uses, in parameter
+// order. Parameters a graph never touched are skipped.
+func (ps *Params) Nodes(g *G.ExprGraph) (nodes G.Nodes, params []*Param) {
+	m := ps.nodes[g]
+	for _, p := range ps.list {
+		if n, ok := m[p.Name]; ok {
+			nodes = append(nodes, n)
+			params = append(params, p)
+		}
+	}
+	return nodes, params
+}
+
+// Forget drops the node cache of graph g once the graph is no longer used.
+func (ps *Params) Forget(g *G.ExprGraph) { delete(ps.nodes, g) }

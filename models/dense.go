@@ -1,0 +1,86 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/graph"
+)
+
+// denseAE is the fully connected autoencoder behind the basic and deep
+// kinds:
+//
+//	z = encoder(x)      D → hidden… → latent
+//	x̂ = decoder(z)      latent → …hidden (mirrored) → D, sigmoid output
+//	loss = mean (x̂ - x)²   (or binary cross-entropy)
+type denseAE struct {
+	spec    Spec
+	params  *graph.Params
+	encoder graph.MLP
+	decoder graph.MLP
+	loss    graph.Loss
+}
+
+func newDenseAE(spec Spec) (*denseAE, error) {
+	act, err := graph.ParseActivation(spec.Activation)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
+	}
+	out, err := graph.ParseActivation(spec.Output)
+	if err != nil {
+		return nil, fmt.Errorf("model %s output: %w", spec.Kind, err)
+	}
+	loss, err := graph.ParseLoss(spec.Loss)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
+	}
+	rng := rand.New(rand.NewPCG(spec.InitSeed, 0x6f75726c617373))
+	m := &denseAE{spec: spec, params: graph.NewParams(), loss: loss}
+	sizes := append(append([]int{spec.InputDim()}, spec.Hidden...), spec.Latent)
+	// The code layer is linear for a deep net but keeps the hidden
+	// activation for the one-layer basic net (784-64-784 ReLU).
+	codeAct := graph.Identity
+	if len(spec.Hidden) == 0 {
+		codeAct = act
+	}
+	if m.encoder, err = graph.NewMLP(m.params, "encoder", sizes, act, codeAct, rng); err != nil {
+		return nil, err
+	}
+	if m.decoder, err = graph.NewMLP(m.params, "decoder", reversed(sizes), act, out, rng); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *denseAE) Spec() Spec                        { return m.spec }
+func (m *denseAE) Params() *graph.Params             { return m.params }
+func (m *denseAE) Encode(x *G.Node) (*G.Node, error) { return m.encoder.Forward(m.params, x) }
+func (m *denseAE) Decode(z *G.Node) (*G.Node, error) { return m.decoder.Forward(m.params, z) }
+
+func (m *denseAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
+	x, xData := input(g, "x", batch, m.spec.InputDim())
+	z, err := m.Encode(x)
+	if err != nil {
+		return nil, err
+	}
+	xHat, err := m.Decode(z)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := m.loss.Build(xHat, x)
+	if err != nil {
+		return nil, err
+	}
+	return &Objective{Graph: g, Batch: batch, Loss: loss,
+		Feed: func(clean []float32, _ *rand.Rand) { copy(xData, clean) }}, nil
+}
+
+func reversed(s []int) []int {
+	r := make([]int, len(s))
+	for i, v := range s {
+		r[len(s)-1-i] = v
+	}
+	return r
+}

@@ -1,0 +1,68 @@
+package models
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// InferBatch is the batch size of inference graphs: large enough to keep
+// matrix products efficient, small enough to bound memory.
+const InferBatch = 256
+
+// Encode returns the codes (n×latent) of n samples x (n×C·H·W).
+func Encode(m Model, x []float32, n int) ([]float32, error) {
+	return apply(m, x, n, m.Spec().InputDim(), m.Encode)
+}
+
+// Decode returns the outputs (n×C·H·W) for n codes z (n×latent).
+func Decode(m Model, z []float32, n int) ([]float32, error) {
+	return apply(m, z, n, m.Spec().Latent, m.Decode)
+}
+
+// Reconstruct returns Decode(Encode(x)) without corruption or sampling.
+func Reconstruct(m Model, x []float32, n int) ([]float32, error) {
+	return apply(m, x, n, m.Spec().InputDim(), func(in *G.Node) (*G.Node, error) {
+		z, err := m.Encode(in)
+		if err != nil {
+			return nil, err
+		}
+		return m.Decode(z)
+	})
+}
+
+// apply runs fn over n rows of width inDim in batches of InferBatch,
+// zero-padding the last batch and dropping its padded rows.
+func apply(m Model, data []float32, n, inDim int, fn func(*G.Node) (*G.Node, error)) ([]float32, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("no samples to run through the model")
+	}
+	if len(data) != n*inDim {
+		return nil, fmt.Errorf("input has %d values, want %d samples × %d = %d", len(data), n, inDim, n*inDim)
+	}
+	batch := min(InferBatch, n)
+	g := G.NewGraph()
+	defer m.Params().Forget(g)
+	x, xData := input(g, "x", batch, inDim)
+	y, err := fn(x)
+	if err != nil {
+		return nil, err
+	}
+	var out G.Value
+	G.Read(y, &out)
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	outDim := y.Shape().TotalSize() / batch
+	res := make([]float32, n*outDim)
+	for start := 0; start < n; start += batch {
+		k := min(batch, n-start)
+		copy(xData, data[start*inDim:(start+k)*inDim])
+		clear(xData[k*inDim:])
+		if err := vm.RunAll(); err != nil {
+			return nil, fmt.Errorf("running the model: %w", err)
+		}
+		copy(res[start*outDim:(start+k)*outDim], out.Data().([]float32))
+		vm.Reset()
+	}
+	return res, nil
+}
