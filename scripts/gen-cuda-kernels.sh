@@ -40,6 +40,7 @@ if [[ -z "$nvcc" ]]; then
   else die "nvcc not found: install the CUDA toolkit (CUDA 11.8: Debian package nvidia-cuda-toolkit from non-free, or the nvidia/cuda:11.8.0-cudnn8-devel image; scripts/check-cuda.sh installs it) or set NVCC=/path/to/nvcc"
   fi
 fi
+command -v "$nvcc" >/dev/null 2>&1 || die "NVCC=$nvcc is not an executable"
 nvcc_version="$("$nvcc" --version | sed -n 's/.*release \([0-9.]*\), V\([0-9.]*\).*/\2/p')"
 [[ -n "$nvcc_version" ]] || die "could not read the version of $nvcc (nvcc --version)"
 

@@ -15,8 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -33,12 +31,11 @@ func main() {
 }
 
 type options struct {
-	model   string
+	spec    *models.SpecFlags
 	data    string
 	epochs  int
 	batch   int
 	lr      float64
-	latent  int
 	seed    uint64
 	out     string
 	json    bool
@@ -50,12 +47,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.model, "model", "deep", "model kind: "+strings.Join(models.Kinds(), ", "))
+	o.spec = models.RegisterFlags(fs)
 	fs.StringVar(&o.data, "data", "sample", "data: sample (embedded), fashion-mnist, mnist, a directory of IDX files or a .csv file")
 	fs.IntVar(&o.epochs, "epochs", 20, "number of epochs")
 	fs.IntVar(&o.batch, "batch", 64, "batch size")
 	fs.Float64Var(&o.lr, "lr", 1e-3, "learning rate")
-	fs.IntVar(&o.latent, "latent", 0, "code size (0: the model's default)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (weights, shuffling, noise)")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<model>-<timestamp>)")
 	fs.BoolVar(&o.json, "json", false, "print the final summary as one JSON object on stdout")
@@ -67,8 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: flags only (see -h)", fs.Arg(0))
 	}
-	if !slices.Contains(models.Kinds(), o.model) {
-		return nil, fmt.Errorf("unknown -model %q (valid: %s)", o.model, strings.Join(models.Kinds(), ", "))
+	if err := o.spec.Check(); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.epochs < 0:
@@ -77,13 +73,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-batch %d: must be positive", o.batch)
 	case !(o.lr > 0):
 		return nil, fmt.Errorf("-lr %g: must be positive", o.lr)
-	case o.latent < 0:
-		return nil, fmt.Errorf("-latent %d: must be positive (or 0 for the default)", o.latent)
 	case !(o.valFrac > 0 && o.valFrac < 1):
 		return nil, fmt.Errorf("-val-frac %g: must be between 0 and 1", o.valFrac)
 	}
 	if o.out == "" {
-		o.out = filepath.Join("runs", fmt.Sprintf("%s-%s", o.model, time.Now().Format("20060102-150405")))
+		o.out = filepath.Join("runs", fmt.Sprintf("%s-%s", o.spec.Kind, time.Now().Format("20060102-150405")))
 	}
 	return o, nil
 }
@@ -148,11 +142,10 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if test == nil {
 		test = valSet
 	}
-	spec, err := models.DefaultSpec(o.model, []int{trainSet.C, trainSet.H, trainSet.W}, o.latent)
+	spec, err := o.spec.Spec([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed)
 	if err != nil {
 		return nil, err
 	}
-	spec.InitSeed = o.seed
 	m, err := models.New(spec)
 	if err != nil {
 		return nil, err
