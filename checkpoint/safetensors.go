@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"unicode/utf8"
 )
 
 // ErrCorrupt is wrapped by every error Decode and Load return for input that
@@ -69,7 +70,7 @@ func numElements(shape []int) (int, error) {
 		if d < 0 {
 			return 0, fmt.Errorf("dimension %d is negative (%d)", i, d)
 		}
-		if d != 0 && n > math.MaxInt32/4/d {
+		if d != 0 && n > math.MaxInt/4/d {
 			return 0, fmt.Errorf("shape %v has too many elements", shape)
 		}
 		n *= d
@@ -89,6 +90,9 @@ func sortedTensors(f *File) ([]Tensor, error) {
 	for i, t := range ts {
 		if t.Name == "" {
 			return nil, errors.New("checkpoint: tensor with empty name; give every tensor a unique name")
+		}
+		if !utf8.ValidString(t.Name) {
+			return nil, fmt.Errorf("checkpoint: tensor name %q is not valid UTF-8; safetensors headers are JSON", t.Name)
 		}
 		if t.Name == metadataKey {
 			return nil, fmt.Errorf("checkpoint: tensor name %q is reserved for metadata; rename the tensor", t.Name)
@@ -161,6 +165,11 @@ func Encode(w io.Writer, f *File) error {
 	ts, err := sortedTensors(f)
 	if err != nil {
 		return err
+	}
+	for k, v := range f.Metadata {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("checkpoint: metadata %q=%q is not valid UTF-8; safetensors headers are JSON", k, v)
+		}
 	}
 	hdr, err := encodeHeader(ts, f.Metadata)
 	if err != nil {

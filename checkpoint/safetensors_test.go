@@ -138,6 +138,7 @@ func TestEncodeRejectsBadFiles(t *testing.T) {
 		"duplicate":  {&File{Tensors: []Tensor{{Name: "a", Data: []float32{1}}, {Name: "a", Data: []float32{2}}}}, `duplicate tensor name "a"`},
 		"reserved":   {&File{Tensors: []Tensor{{Name: "__metadata__", Data: []float32{1}}}}, "reserved"},
 		"shape":      {&File{Tensors: []Tensor{{Name: "w", Shape: []int{2, 2}, Data: []float32{1, 2, 3}}}}, `tensor "w": shape [2 2] needs 4 values but Data has 3`},
+		"bad utf8":   {&File{Tensors: []Tensor{{Name: "w\xff", Data: []float32{1}}}}, "not valid UTF-8"},
 		"negative":   {&File{Tensors: []Tensor{{Name: "w", Shape: []int{-1}, Data: nil}}}, "negative"},
 	}
 	for name, c := range cases {
