@@ -44,7 +44,7 @@ func SaveLinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
+	p.Legend.Top = !endsHigh(series)
 	p.Add(plotter.NewGrid())
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {
@@ -80,6 +80,27 @@ func SaveLinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 		}
 	}
 	return savePlot(path, p, 6*vg.Inch, 4*vg.Inch)
+}
+
+// endsHigh reports whether the series end in the upper half of their range,
+// as ROC curves do, so that the legend goes to the bottom right instead of
+// covering them; falling loss curves keep it at the top.
+func endsHigh(series []Series) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	var last, n float64
+	for _, s := range series {
+		for j, y := range s.Y {
+			if !isFinite(y) {
+				continue
+			}
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+			if j >= len(s.Y)*7/10 {
+				last += y
+				n++
+			}
+		}
+	}
+	return n > 0 && last/n > (lo+hi)/2
 }
 
 // SaveScatter draws n points (xy is n×2, e.g. a 2-D latent space or PCA

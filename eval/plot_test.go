@@ -79,3 +79,18 @@ func TestSaveScatter(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "5 labels for 300 points")
 }
+
+func TestLegendPlacement(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		y    []float64
+		high bool
+	}{
+		{"falling loss", []float64{1, 0.5, 0.3, 0.2, 0.1}, false},
+		{"rising ROC", []float64{0, 0.6, 0.8, 0.95, 1}, true},
+		{"no finite points", []float64{math.NaN()}, false},
+	} {
+		x := make([]float64, len(tc.y))
+		assert.Equal(t, tc.high, endsHigh([]Series{{X: x, Y: tc.y}}), tc.name)
+	}
+}
