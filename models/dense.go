@@ -28,6 +28,23 @@ func newDenseAE(spec Spec) (*denseAE, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
 	}
+	// The code layer is linear for a deep net but keeps the hidden
+	// activation for the one-layer basic net (784-64-784 ReLU).
+	codeAct := graph.Identity
+	if len(spec.Hidden) == 0 {
+		codeAct = act
+	}
+	return newDenseNet(spec, codeAct)
+}
+
+// newDenseNet builds the mirrored dense encoder and decoder of spec with
+// the code layer's activation codeAct; the denoising and sparse kinds share
+// it.
+func newDenseNet(spec Spec, codeAct graph.Activation) (*denseAE, error) {
+	act, err := graph.ParseActivation(spec.Activation)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
+	}
 	out, err := graph.ParseActivation(spec.Output)
 	if err != nil {
 		return nil, fmt.Errorf("model %s output: %w", spec.Kind, err)
@@ -36,15 +53,9 @@ func newDenseAE(spec Spec) (*denseAE, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
 	}
-	rng := rand.New(rand.NewPCG(spec.InitSeed, 0x6f75726c617373))
+	rng := initRNG(spec)
 	m := &denseAE{spec: spec, params: graph.NewParams(), loss: loss}
 	sizes := append(append([]int{spec.InputDim()}, spec.Hidden...), spec.Latent)
-	// The code layer is linear for a deep net but keeps the hidden
-	// activation for the one-layer basic net (784-64-784 ReLU).
-	codeAct := graph.Identity
-	if len(spec.Hidden) == 0 {
-		codeAct = act
-	}
 	if m.encoder, err = graph.NewMLP(m.params, "encoder", sizes, act, codeAct, rng); err != nil {
 		return nil, err
 	}

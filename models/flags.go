@@ -3,36 +3,102 @@ package models
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // SpecFlags are the command-line settings that shape a model. cmd/train
 // registers them so that every kind's knobs are reachable without the
-// command knowing any kind.
+// command knowing any kind. Flags of one kind given with another kind are
+// an error rather than silently ignored.
 type SpecFlags struct {
-	Kind   string
-	Latent int
+	Kind         string
+	Latent       int
+	ReconLoss    string
+	Noise        string
+	NoiseStd     float64
+	NoiseFrac    float64
+	SparsityL1   float64
+	SparsityRho  float64
+	SparsityBeta float64
+	Beta         float64
+
+	fs *flag.FlagSet
+}
+
+// flagKinds names, for each kind-specific flag, the kinds it applies to.
+var flagKinds = map[string][]string{
+	"noise":         {"denoising"},
+	"noise-std":     {"denoising"},
+	"noise-frac":    {"denoising"},
+	"sparsity-l1":   {"sparse"},
+	"sparsity-rho":  {"sparse"},
+	"sparsity-beta": {"sparse"},
+	"beta":          {"vae", "convvae"},
 }
 
 // RegisterFlags defines the model flags on fs.
 func RegisterFlags(fs *flag.FlagSet) *SpecFlags {
-	f := &SpecFlags{}
+	f := &SpecFlags{fs: fs}
 	fs.StringVar(&f.Kind, "model", "deep", "model kind: "+strings.Join(Kinds(), ", "))
 	fs.IntVar(&f.Latent, "latent", 0, "code size (0: the kind's default)")
+	fs.StringVar(&f.ReconLoss, "recon-loss", "", "reconstruction loss: mse or bce (default: bce for vae and convvae, mse otherwise)")
+	fs.StringVar(&f.Noise, "noise", NoiseGaussian, "denoising: corruption, one of "+strings.Join(NoiseKinds(), ", "))
+	fs.Float64Var(&f.NoiseStd, "noise-std", DefaultNoiseStd, "denoising: standard deviation of gaussian noise")
+	fs.Float64Var(&f.NoiseFrac, "noise-frac", DefaultNoiseFrac, "denoising: fraction of inputs mask or saltpepper noise hits")
+	fs.Float64Var(&f.SparsityL1, "sparsity-l1", DefaultSparsityL1, "sparse: weight of the L1 activity penalty Σ|code| per image (default 0 when -sparsity-rho is set)")
+	fs.Float64Var(&f.SparsityRho, "sparsity-rho", 0, "sparse: target mean activation of a sigmoid code for the KL penalty (0: ReLU code, L1 penalty only)")
+	fs.Float64Var(&f.SparsityBeta, "sparsity-beta", DefaultSparsityBeta, "sparse: weight of the KL sparsity penalty (with -sparsity-rho)")
+	fs.Float64Var(&f.Beta, "beta", DefaultBeta, "vae, convvae: weight of the KL term of the ELBO")
 	return f
+}
+
+// set reports whether the flag called name was given on the command line.
+func (f *SpecFlags) set(name string) bool {
+	found := false
+	if f.fs != nil {
+		f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
+	}
+	return found
 }
 
 // Spec builds the spec the flags describe for inputs of shape C,H,W.
 func (f *SpecFlags) Spec(inputShape []int, seed uint64) (Spec, error) {
-	if f.Latent < 0 {
-		return Spec{}, fmt.Errorf("-latent %d: must be positive (or 0 for the default)", f.Latent)
+	if err := f.Check(); err != nil {
+		return Spec{}, err
 	}
 	s, err := DefaultSpec(f.Kind, inputShape, f.Latent)
 	if err != nil {
 		return Spec{}, err
 	}
 	s.InitSeed = seed
-	return s, s.Validate()
+	if f.ReconLoss != "" {
+		s.Loss = f.ReconLoss
+	}
+	if s.Noise != nil {
+		s.Noise = &NoiseSpec{Kind: f.Noise}
+		if f.Noise == NoiseGaussian {
+			s.Noise.Std = f.NoiseStd
+		} else {
+			s.Noise.Frac = f.NoiseFrac
+		}
+	}
+	if s.Sparsity != nil {
+		s.Sparsity = &SparsitySpec{L1: f.SparsityL1, Rho: f.SparsityRho}
+		if f.SparsityRho > 0 {
+			s.Sparsity.Beta = f.SparsityBeta
+			if !f.set("sparsity-l1") {
+				s.Sparsity.L1 = 0
+			}
+		}
+	}
+	if s.Kind == "vae" || s.Kind == "convvae" {
+		s.Beta = f.Beta
+	}
+	if err := s.Validate(); err != nil {
+		return Spec{}, fmt.Errorf("model flags: %w", err)
+	}
+	return s, nil
 }
 
 // Check validates the flags before any data is loaded, so a typo fails fast.
@@ -42,6 +108,31 @@ func (f *SpecFlags) Check() error {
 	}
 	if f.Latent < 0 {
 		return fmt.Errorf("-latent %d: must be positive (or 0 for the default)", f.Latent)
+	}
+	if f.ReconLoss != "" && f.ReconLoss != "mse" && f.ReconLoss != "bce" {
+		return fmt.Errorf("-recon-loss %q: valid: mse, bce", f.ReconLoss)
+	}
+	for name, kinds := range flagKinds {
+		if f.set(name) && !slices.Contains(kinds, f.Kind) {
+			return fmt.Errorf("-%s applies only to -model %s, not %s", name, strings.Join(kinds, " or "), f.Kind)
+		}
+	}
+	if f.Kind == "denoising" {
+		n := NoiseSpec{Kind: f.Noise, Std: f.NoiseStd, Frac: f.NoiseFrac}
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("-noise: %w", err)
+		}
+	}
+	if f.Kind == "sparse" {
+		if !(f.SparsityRho >= 0 && f.SparsityRho < 1) {
+			return fmt.Errorf("-sparsity-rho %g: must be in [0, 1) (0: no KL penalty)", f.SparsityRho)
+		}
+		if f.SparsityL1 < 0 || f.SparsityBeta < 0 {
+			return fmt.Errorf("-sparsity-l1 %g, -sparsity-beta %g: must be zero or more", f.SparsityL1, f.SparsityBeta)
+		}
+	}
+	if (f.Kind == "vae" || f.Kind == "convvae") && !(f.Beta >= 0) {
+		return fmt.Errorf("-beta %g: must be zero or more", f.Beta)
 	}
 	return nil
 }

@@ -66,3 +66,20 @@ func apply(m Model, data []float32, n, inDim int, fn func(*G.Node) (*G.Node, err
 	}
 	return res, nil
 }
+
+// Posterior returns the posterior means and log-variances (n×latent each)
+// of n samples x under a variational model.
+func Posterior(m Model, x []float32, n int) (mu, logvar []float32, err error) {
+	v, ok := m.(Variational)
+	if !ok {
+		return nil, nil, fmt.Errorf("model %s has no posterior distribution (variational kinds: vae, convvae)", m.Spec().Kind)
+	}
+	if mu, err = Encode(m, x, n); err != nil {
+		return nil, nil, err
+	}
+	logvar, err = apply(m, x, n, m.Spec().InputDim(), func(in *G.Node) (*G.Node, error) {
+		_, lv, err := v.EncodeDist(in)
+		return lv, err
+	})
+	return mu, logvar, err
+}

@@ -35,7 +35,8 @@ type Objective struct {
 	// KL term of a VAE), in a stable order.
 	Parts []Part
 	// Feed writes one batch of clean samples (Batch×InputDim) into the
-	// graph's inputs, drawing any noise the objective needs from rng.
+	// graph's inputs, drawing any noise the objective needs (corruption, the
+	// VAE's ε) from rng. A nil rng draws no noise: no corruption, ε = 0.
 	Feed func(clean []float32, rng *rand.Rand)
 }
 
@@ -43,6 +44,35 @@ type Objective struct {
 type Part struct {
 	Name string
 	Node *G.Node
+}
+
+// Figurer is a model that reports figures of its own on a data set beyond
+// its loss: a denoising model's PSNR of noisy and denoised images, a sparse
+// model's mean code activation. x holds n samples; noise the figures need
+// is drawn from seed, so they are reproducible.
+type Figurer interface {
+	Figures(x []float32, n int, seed uint64) (map[string]float64, error)
+}
+
+// Generator is a model with a prior over its codes (the variational kinds).
+type Generator interface {
+	// Sample decodes n codes drawn from the prior N(0, I): n×C·H·W values.
+	Sample(n int, rng *rand.Rand) ([]float32, error)
+	// Interpolate decodes steps codes evenly spaced from a's posterior mean
+	// to b's (both ends included): steps×C·H·W values.
+	Interpolate(a, b []float32, steps int) ([]float32, error)
+}
+
+// Variational is a model whose encoder outputs a Gaussian posterior.
+type Variational interface {
+	// EncodeDist builds the posterior mean and log-variance (batch×latent
+	// each) of x.
+	EncodeDist(x *G.Node) (mu, logvar *G.Node, err error)
+}
+
+// Kinds lists the model kinds, in the order the README presents them.
+func Kinds() []string {
+	return []string{"basic", "deep", "denoising", "sparse", "conv", "vae", "convvae"}
 }
 
 // New builds a model from its spec, initialising weights from spec.InitSeed.
@@ -53,9 +83,26 @@ func New(spec Spec) (Model, error) {
 	switch spec.Kind {
 	case "basic", "deep":
 		return newDenseAE(spec)
+	case "denoising":
+		return newDenoisingAE(spec)
+	case "sparse":
+		return newSparseAE(spec)
+	case "conv":
+		return newConvAE(spec)
+	case "vae", "convvae":
+		return newVAE(spec)
 	}
 	return nil, fmt.Errorf("unknown model kind %q (valid: %s)", spec.Kind, strings.Join(Kinds(), ", "))
 }
+
+// Defaults of the kinds' own settings.
+const (
+	DefaultNoiseStd     = 0.3
+	DefaultNoiseFrac    = 0.25
+	DefaultSparsityL1   = 1e-4
+	DefaultSparsityBeta = 3.0
+	DefaultBeta         = 1.0
+)
 
 // DefaultSpec is the spec of kind for inputs of shape C,H,W; latent 0 picks
 // the kind's default code size.
@@ -67,6 +114,28 @@ func DefaultSpec(kind string, inputShape []int, latent int) (Spec, error) {
 	case "deep":
 		s.Hidden = []int{128, 64}
 		s.Latent = 32
+	case "denoising":
+		s.Hidden = []int{256, 128}
+		s.Latent = 64
+		s.Noise = &NoiseSpec{Kind: NoiseGaussian, Std: DefaultNoiseStd}
+	case "sparse":
+		s.Hidden = []int{128, 64}
+		s.Latent = 32
+		s.Sparsity = &SparsitySpec{L1: DefaultSparsityL1}
+	case "conv":
+		s.Channels = []int{32, 64}
+		s.Latent = 32
+	case "vae":
+		// The architecture of pytorch/examples' VAE: 784-400-(20, 20), 20-400-784.
+		s.Hidden = []int{400}
+		s.Latent = 20
+		s.Loss = "bce"
+		s.Beta = DefaultBeta
+	case "convvae":
+		s.Channels = []int{32, 64}
+		s.Latent = 20
+		s.Loss = "bce"
+		s.Beta = DefaultBeta
 	default:
 		return Spec{}, fmt.Errorf("unknown model kind %q (valid: %s)", kind, strings.Join(Kinds(), ", "))
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -20,7 +21,10 @@ type Spec struct {
 	Latent     int    `json:"latent"`
 	Activation string `json:"activation"`
 	Output     string `json:"output"`
-	Loss       string `json:"loss"`
+	// Loss is the reconstruction loss, mse or bce: the mean over pixels for
+	// the plain kinds, the sum over pixels per image for the variational
+	// kinds (where it is the negative log-likelihood term of the ELBO).
+	Loss string `json:"loss"`
 	// Noise is the corruption a denoising model is trained against.
 	Noise *NoiseSpec `json:"noise,omitempty"`
 	// Sparsity is the code penalty of a sparse model.
@@ -38,9 +42,11 @@ type NoiseSpec struct {
 	Frac float64 `json:"frac,omitempty"`
 }
 
-// SparsitySpec describes a penalty on the code's activity.
+// SparsitySpec describes a penalty on the code's activity. With Rho = 0 the
+// code is ReLU and penalised by L1·Σ|z|; with Rho in (0, 1) the code is a
+// sigmoid and penalised by Beta·KL(ρ ‖ ρ̂) (plus L1·Σ|z| if L1 > 0).
 type SparsitySpec struct {
-	L1   float64 `json:"l1,omitempty"`   // weight of mean |code|
+	L1   float64 `json:"l1,omitempty"`   // weight of Σ_j |z_j| per sample
 	Rho  float64 `json:"rho,omitempty"`  // target mean activation for the KL penalty
 	Beta float64 `json:"beta,omitempty"` // weight of the KL penalty
 }
@@ -87,8 +93,66 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("model %s: hidden sizes %v must be positive", s.Kind, s.Hidden)
 		}
 	}
+	conv := s.Kind == "conv" || s.Kind == "convvae"
+	switch {
+	case conv && len(s.Channels) == 0:
+		return fmt.Errorf("model %s: needs at least one convolution channel count (channels)", s.Kind)
+	case !conv && len(s.Channels) > 0:
+		return fmt.Errorf("model %s: channels %v apply only to conv and convvae", s.Kind, s.Channels)
+	}
+	for _, c := range s.Channels {
+		if c <= 0 {
+			return fmt.Errorf("model %s: channels %v must be positive", s.Kind, s.Channels)
+		}
+	}
+	if err := s.validateNoise(); err != nil {
+		return err
+	}
+	if err := s.validateSparsity(); err != nil {
+		return err
+	}
+	variational := s.Kind == "vae" || s.Kind == "convvae"
+	switch {
+	case variational && (s.Beta < 0 || math.IsNaN(s.Beta) || math.IsInf(s.Beta, 0)):
+		return fmt.Errorf("model %s: beta %g must be zero or more", s.Kind, s.Beta)
+	case !variational && s.Beta != 0:
+		return fmt.Errorf("model %s: beta %g applies only to vae and convvae", s.Kind, s.Beta)
+	}
 	return nil
 }
 
-// Kinds lists the model kinds, in the order the README presents them.
-func Kinds() []string { return []string{"basic", "deep"} }
+func (s Spec) validateNoise() error {
+	if s.Kind != "denoising" {
+		if s.Noise != nil {
+			return fmt.Errorf("model %s: noise settings apply only to denoising", s.Kind)
+		}
+		return nil
+	}
+	if s.Noise == nil {
+		return fmt.Errorf("model denoising: needs noise settings (kind: gaussian, mask or saltpepper)")
+	}
+	return s.Noise.Validate()
+}
+
+func (s Spec) validateSparsity() error {
+	if s.Kind != "sparse" {
+		if s.Sparsity != nil {
+			return fmt.Errorf("model %s: sparsity settings apply only to sparse", s.Kind)
+		}
+		return nil
+	}
+	sp := s.Sparsity
+	switch {
+	case sp == nil:
+		return fmt.Errorf("model sparse: needs sparsity settings (l1, or rho and beta)")
+	case !(sp.L1 >= 0) || math.IsInf(sp.L1, 0):
+		return fmt.Errorf("model sparse: sparsity l1 weight %g must be zero or more", sp.L1)
+	case !(sp.Beta >= 0) || math.IsInf(sp.Beta, 0):
+		return fmt.Errorf("model sparse: sparsity beta %g must be zero or more", sp.Beta)
+	case !(sp.Rho >= 0 && sp.Rho < 1):
+		return fmt.Errorf("model sparse: target activation rho %g must be in [0, 1) (0: no KL penalty, ReLU code)", sp.Rho)
+	case sp.Rho == 0 && sp.Beta != 0:
+		return fmt.Errorf("model sparse: sparsity beta %g needs a target activation rho in (0, 1)", sp.Beta)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -20,22 +21,52 @@ const (
 	optimPfx   = "optim/"
 )
 
-// State is the training position stored beside the weights.
+// State is the training position stored beside the weights: with the
+// seed it fixes every later random draw (noise comes from (seed, step),
+// batch order from (seed, epoch)), so a run resumed from it continues
+// exactly as the unbroken run would have.
 type State struct {
-	Epoch       int     `json:"epoch"`
-	Step        int     `json:"step"`
-	Seed        uint64  `json:"seed"`
-	LR          float64 `json:"lr"`
-	Batch       int     `json:"batch"`
-	Optimizer   string  `json:"optimizer"`
+	// Epoch is the number of finished epochs.
+	Epoch int `json:"epoch"`
+	// Step is the number of optimizer steps taken.
+	Step int `json:"step"`
+	// Pos is the number of batches of epoch Epoch+1 already trained (a run
+	// interrupted mid-epoch); PosLoss is the sum of their losses, so the
+	// epoch's mean train loss comes out as in an unbroken run.
+	Pos     int     `json:"pos,omitempty"`
+	PosLoss float64 `json:"pos_loss,omitempty"`
+	Seed    uint64  `json:"seed"`
+	// LR is the learning rate of the last step.
+	LR    float64 `json:"lr"`
+	Batch int     `json:"batch"`
+	// TrainN is the number of training samples (the batch order depends on it).
+	TrainN    int    `json:"train_n,omitempty"`
+	Optimizer string `json:"optimizer"`
+	// BestEpoch is the epoch of the best validation loss (0: none yet).
 	BestEpoch   int     `json:"best_epoch"`
 	BestValLoss float64 `json:"best_val_loss"`
+	// SinceBest counts epochs without improvement, for early stopping.
+	SinceBest int        `json:"since_best,omitempty"`
+	Schedule  SchedState `json:"schedule"`
+	// Stopped says why the run ended before its last epoch ("early stopping"),
+	// empty otherwise.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // SaveCheckpoint writes m's weights, the optimizer's buffers and st to path
 // as one .safetensors file, atomically.
 func SaveCheckpoint(path string, m models.Model, opt Optimizer, st State) error {
-	f := &checkpoint.File{Metadata: map[string]string{metaFormat: formatV1, metaSpec: m.Spec().JSON()}}
+	return saveCheckpoint([]string{path}, m, opt, st, nil)
+}
+
+// saveCheckpoint encodes the checkpoint once and writes it atomically to
+// each of paths, with meta as extra metadata.
+func saveCheckpoint(paths []string, m models.Model, opt Optimizer, st State, meta map[string]string) error {
+	f := &checkpoint.File{Metadata: map[string]string{}}
+	for k, v := range meta {
+		f.Metadata[k] = v
+	}
+	f.Metadata[metaFormat], f.Metadata[metaSpec] = formatV1, m.Spec().JSON()
 	for _, p := range m.Params().List() {
 		f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data()})
 	}
@@ -46,23 +77,33 @@ func SaveCheckpoint(path string, m models.Model, opt Optimizer, st State) error 
 			f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: optimPfx + k, Shape: []int{len(state[k])}, Data: state[k]})
 		}
 	}
+	if st.BestEpoch == 0 || math.IsNaN(st.BestValLoss) || math.IsInf(st.BestValLoss, 0) {
+		st.BestValLoss = 0 // JSON has no infinity; BestEpoch 0 marks "none"
+	}
+	if !st.Schedule.BestSet {
+		st.Schedule.Best = 0
+	}
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encoding training state: %w", err)
 	}
 	f.Metadata[metaState] = string(b)
-	if err := checkpoint.Save(path, f); err != nil {
-		return fmt.Errorf("saving checkpoint: %w", err)
+	for _, path := range paths {
+		if err := checkpoint.Save(path, f); err != nil {
+			return fmt.Errorf("saving checkpoint: %w", err)
+		}
 	}
 	return nil
 }
 
-// Loaded is a checkpoint read back: the rebuilt model, the training state
-// and the optimizer buffers.
+// Loaded is a checkpoint read back: the rebuilt model, the training state,
+// the optimizer buffers and the metadata the caller stored (Config.Meta).
 type Loaded struct {
+	Path  string
 	Model models.Model
 	State State
 	Optim map[string][]float32
+	Meta  map[string]string
 }
 
 // LoadCheckpoint rebuilds the model stored at path and fills its weights,
@@ -83,10 +124,18 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	out := &Loaded{Model: m, Optim: map[string][]float32{}}
+	out := &Loaded{Path: path, Model: m, Optim: map[string][]float32{}, Meta: map[string]string{}}
+	for k, v := range f.Metadata {
+		if !reservedMeta(k) {
+			out.Meta[k] = v
+		}
+	}
 	if s := f.Metadata[metaState]; s != "" {
 		if err := json.Unmarshal([]byte(s), &out.State); err != nil {
 			return nil, fmt.Errorf("%s: training state: %w", path, err)
+		}
+		if out.State.BestEpoch == 0 {
+			out.State.BestValLoss = math.Inf(1)
 		}
 	}
 	seen := map[string]bool{}
@@ -112,6 +161,8 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 	}
 	return out, nil
 }
+
+func reservedMeta(k string) bool { return k == metaFormat || k == metaSpec || k == metaState }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

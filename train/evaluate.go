@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/graph"
 	"github.com/hourglass-ml/hourglass/models"
 )
 
@@ -15,6 +16,10 @@ import (
 // from seed, so the figure is reproducible. A last partial batch gets a graph
 // of its own so that no sample is dropped or counted twice.
 func Evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64) (loss float64, parts map[string]float64, err error) {
+	return evaluate(m, d, batch, seed, graph.DefaultDevice())
+}
+
+func evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64, dev graph.Device) (loss float64, parts map[string]float64, err error) {
 	if d == nil || d.N == 0 {
 		return math.NaN(), nil, nil
 	}
@@ -38,7 +43,10 @@ func Evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64) (loss 
 		for i, p := range obj.Parts {
 			G.Read(p.Node, &partV[i])
 		}
-		vm := G.NewTapeMachine(g)
+		vm, err := graph.NewMachine(g, dev)
+		if err != nil {
+			return err
+		}
 		defer vm.Close()
 		dim := d.Dim()
 		for b := 0; b < count; b++ {

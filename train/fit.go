@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -17,20 +18,51 @@ import (
 	"github.com/hourglass-ml/hourglass/models"
 )
 
-// Config is how a model is trained.
+// Config is how a model is trained. The zero values of the fields after
+// OutDir give plain Adam at a constant rate, a checkpoint every epoch and
+// no early stopping.
 type Config struct {
+	// Epochs is the total number of epochs, counting those of a resumed run.
 	Epochs int
 	Batch  int
-	LR     float64
-	Seed   uint64
-	// OutDir receives metrics.jsonl and the checkpoints; empty writes nothing.
+	// LR is the base learning rate; the schedule moves from it.
+	LR   float64
+	Seed uint64
+	// OutDir receives metrics and the checkpoints; empty writes nothing.
 	OutDir string
 	// Progress receives progress output; nil is silent.
 	Progress *Progress
+
+	Optim    OptimConfig
+	Schedule ScheduleConfig
+	// ClipNorm > 0 rescales each step's gradients to at most this global L2 norm.
+	ClipNorm float64
+	// EarlyStop > 0 stops the run after that many epochs without the
+	// validation loss improving by more than MinDelta.
+	EarlyStop int
+	MinDelta  float64
+	// SaveEvery writes a checkpoint every that many epochs (0: every epoch);
+	// the last epoch, an early stop and an interruption are always saved.
+	SaveEvery int
+	// Keep is how many epoch checkpoints (epoch-NNNN.safetensors) to keep,
+	// newest first; 0 keeps them all. last and best are always kept.
+	Keep int
+	// Device runs the graphs; empty is graph.DefaultDevice().
+	Device graph.Device
+	// Resume continues the run stored in this checkpoint. The model m given
+	// to Fit must have the checkpoint's spec; its weights are overwritten.
+	Resume *Loaded
+	// Meta is stored in every checkpoint as metadata (cmd/train keeps the
+	// run's configuration there) and comes back in Loaded.Meta.
+	Meta map[string]string
+	// AfterStep, when set, is called after every optimizer step with the
+	// epoch and the number of steps taken.
+	AfterStep func(epoch, step int)
 }
 
 // Validate reports the first bad field.
 func (c Config) Validate() error {
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
 	case c.Epochs < 0:
 		return fmt.Errorf("epochs %d must be zero or more", c.Epochs)
@@ -38,28 +70,45 @@ func (c Config) Validate() error {
 		return fmt.Errorf("batch size %d must be positive", c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("learning rate %g must be a positive number", c.LR)
+	case !finite(c.ClipNorm) || c.ClipNorm < 0:
+		return fmt.Errorf("clip norm %g must be zero (off) or positive", c.ClipNorm)
+	case c.EarlyStop < 0:
+		return fmt.Errorf("early stop %d must be zero (off) or a number of epochs", c.EarlyStop)
+	case !finite(c.MinDelta) || c.MinDelta < 0:
+		return fmt.Errorf("min delta %g must be zero or more", c.MinDelta)
+	case c.SaveEvery < 0:
+		return fmt.Errorf("save every %d must be zero or more epochs", c.SaveEvery)
+	case c.Keep < 0:
+		return fmt.Errorf("keep %d must be zero (all) or more", c.Keep)
 	}
-	return nil
+	if err := c.Optim.Validate(); err != nil {
+		return err
+	}
+	return c.Schedule.Validate()
 }
 
 // EpochStats are the figures of one epoch, one line of metrics.jsonl.
 type EpochStats struct {
-	Epoch     int                `json:"epoch"`
-	Step      int                `json:"step"`
-	LR        float64            `json:"lr"`
-	TrainLoss float64            `json:"train_loss"`
-	ValLoss   float64            `json:"val_loss"`
-	Parts     map[string]float64 `json:"parts,omitempty"`
-	Seconds   float64            `json:"seconds"`
+	Epoch     int
+	Step      int
+	LR        float64
+	TrainLoss float64
+	ValLoss   float64
+	// Parts are the kind's own parts of the validation objective (KL, ...).
+	Parts   map[string]float64
+	Seconds float64
 }
 
-// Result is what a finished run reports.
+// Result is what a run reports, also when it stops with an error.
 type Result struct {
+	// History has every epoch of the run, those before a resume included.
 	History        []EpochStats
 	BestEpoch      int
 	BestValLoss    float64
-	Checkpoint     string // weights after the last epoch
+	Checkpoint     string // weights after the last epoch (or of the interruption)
 	BestCheckpoint string // weights of the best validation epoch
+	// Stopped says why the run ended before its last epoch (early stopping).
+	Stopped string
 }
 
 // Checkpoint file names inside a run directory.
@@ -67,6 +116,9 @@ const (
 	LastName = "last.safetensors"
 	BestName = "best.safetensors"
 )
+
+// EpochName is the file name of the checkpoint of epoch e.
+func EpochName(e int) string { return fmt.Sprintf("epoch-%04d.safetensors", e) }
 
 // stepRNG is the random stream of one training step. Deriving it from the
 // seed and the step number, rather than carrying one generator along, lets a
@@ -77,6 +129,10 @@ func stepRNG(seed uint64, step int) *rand.Rand {
 
 // ErrNonFinite marks a run stopped by a NaN or infinite loss.
 var ErrNonFinite = errors.New("loss is not finite")
+
+// ErrInterrupted marks a run stopped by its context (SIGINT, SIGTERM) after
+// saving a checkpoint to resume from.
+var ErrInterrupted = errors.New("training interrupted")
 
 // Fit trains m on trainSet, measuring valSet after every epoch.
 func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset, cfg Config) (*Result, error) {
@@ -89,93 +145,273 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	if trainSet.N < cfg.Batch {
 		return nil, fmt.Errorf("batch size %d is larger than the %d training samples of %s: use -batch %d or less", cfg.Batch, trainSet.N, trainSet.Name, trainSet.N)
 	}
-	step, err := newStepper(m, cfg.Batch)
+	noVal := valSet == nil || valSet.N == 0
+	if noVal && cfg.EarlyStop > 0 {
+		return nil, errors.New("early stopping needs a validation set")
+	}
+	if noVal && cfg.Schedule.withDefaults().Name == "plateau" {
+		return nil, errors.New("the plateau schedule needs a validation set")
+	}
+	dev := cfg.Device
+	if dev == "" {
+		dev = graph.DefaultDevice()
+	}
+	opt, err := NewOptimizer(cfg.Optim)
 	if err != nil {
 		return nil, err
 	}
-	defer step.close()
 	batcher, err := dataset.NewBatcher(trainSet, cfg.Batch, true, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	opt := NewAdam()
-	res := &Result{BestValLoss: math.Inf(1)}
+	nb := batcher.NumFullBatches()
+	sched, err := NewScheduler(cfg.Schedule, cfg.LR, cfg.Epochs*nb)
+	if err != nil {
+		return nil, err
+	}
+	st := State{Seed: cfg.Seed, Batch: cfg.Batch, TrainN: trainSet.N, Optimizer: opt.Name(), BestValLoss: math.Inf(1)}
+	if cfg.Resume != nil {
+		if st, err = resume(cfg, m, opt, sched, trainSet.N); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{BestEpoch: st.BestEpoch, BestValLoss: st.BestValLoss, Stopped: st.Stopped}
 	var metrics *metricsWriter
 	if cfg.OutDir != "" {
 		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating run directory: %w", err)
 		}
-		if metrics, err = openMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl")); err != nil {
+		keep := -1
+		if cfg.Resume != nil {
+			keep = st.Epoch
+			res.Checkpoint = filepath.Join(cfg.OutDir, LastName)
+		}
+		if metrics, res.History, err = openMetrics(cfg.OutDir, keep); err != nil {
 			return nil, err
 		}
 		defer metrics.Close()
+		if st.BestEpoch > 0 {
+			res.BestCheckpoint = filepath.Join(cfg.OutDir, BestName)
+		}
+	}
+	if st.Stopped != "" || st.Epoch >= cfg.Epochs {
+		return res, nil
+	}
+	step, err := newStepper(m, cfg.Batch, dev)
+	if err != nil {
+		return nil, err
+	}
+	defer step.close()
+	save := func(paths []string) error {
+		st.Optimizer = opt.Name()
+		st.Schedule = sched.State()
+		return saveCheckpoint(paths, m, opt, st, cfg.Meta)
 	}
 	buf := make([]float32, cfg.Batch*trainSet.Dim())
-	nb := batcher.NumFullBatches()
-	global := 0
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	lr := cfg.LR
+	for epoch := st.Epoch + 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
 		batcher.SetEpoch(epoch)
 		cfg.Progress.StartEpoch(epoch, cfg.Epochs, nb)
-		var sum float64
-		for i := 0; i < nb; i++ {
-			if err := ctx.Err(); err != nil {
-				return res, err
+		first, sum := st.Pos, st.PosLoss
+		for i := first; i < nb; i++ {
+			if ctx.Err() != nil {
+				st.Epoch, st.Pos, st.PosLoss = epoch-1, i, sum
+				where := fmt.Sprintf("in epoch %d after step %d", epoch, st.Step)
+				if i == 0 {
+					where = fmt.Sprintf("after epoch %d (step %d)", epoch-1, st.Step)
+				}
+				return res, interrupted(ctx, cfg.OutDir, where, save, res)
 			}
 			batcher.Batch(i, buf, nil)
-			loss, err := step.run(buf, stepRNG(cfg.Seed, global))
+			loss, err := step.run(buf, stepRNG(cfg.Seed, st.Step))
 			if err != nil {
-				return res, fmt.Errorf("epoch %d step %d: %w", epoch, global+1, err)
+				return res, fmt.Errorf("epoch %d step %d: %w", epoch, st.Step+1, err)
 			}
+			lr = sched.LR(epoch, st.Step)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return res, fmt.Errorf("epoch %d step %d: %w (%g): lower the learning rate (-lr, now %g)", epoch, global+1, ErrNonFinite, loss, cfg.LR)
+				kept := ""
+				if res.Checkpoint != "" {
+					kept = fmt.Sprintf("; the last good checkpoint is %s", res.Checkpoint)
+				}
+				return res, fmt.Errorf("epoch %d step %d: %w (%g): lower the learning rate (-lr %g, %g at this step) or set -clip-norm%s",
+					epoch, st.Step+1, ErrNonFinite, loss, cfg.LR, lr, kept)
 			}
 			grads, err := step.grads()
 			if err != nil {
 				return res, err
 			}
-			if err := opt.Step(step.params, grads, cfg.LR); err != nil {
+			if cfg.ClipNorm > 0 {
+				ClipGradNorm(grads, cfg.ClipNorm)
+			}
+			if err := opt.Step(step.params, grads, lr); err != nil {
 				return res, err
 			}
 			// Gorgonia accumulates into the gradient buffers across runs.
 			for _, g := range grads {
 				clear(g)
 			}
-			global++
+			st.Step++
+			st.LR = lr
 			sum += loss
 			cfg.Progress.Step(i+1, sum/float64(i+1))
+			if cfg.AfterStep != nil {
+				cfg.AfterStep(epoch, st.Step)
+			}
 		}
-		val, parts, err := Evaluate(m, valSet, cfg.Batch, cfg.Seed)
+		st.Pos, st.PosLoss = 0, 0
+		val, parts, err := evaluate(m, valSet, cfg.Batch, cfg.Seed, dev)
 		if err != nil {
 			return res, fmt.Errorf("epoch %d validation: %w", epoch, err)
 		}
-		st := EpochStats{Epoch: epoch, Step: global, LR: cfg.LR, TrainLoss: sum / float64(nb), ValLoss: val, Parts: parts, Seconds: time.Since(start).Seconds()}
-		res.History = append(res.History, st)
-		cfg.Progress.EndEpoch(st)
+		es := EpochStats{Epoch: epoch, Step: st.Step, LR: lr, TrainLoss: sum / float64(nb), ValLoss: val, Parts: parts, Seconds: time.Since(start).Seconds()}
+		sched.EndEpoch(val)
+		improved := !math.IsNaN(val) && val < st.BestValLoss-cfg.MinDelta
+		if improved {
+			st.BestValLoss, st.BestEpoch, st.SinceBest = val, epoch, 0
+			res.BestValLoss, res.BestEpoch = val, epoch
+		} else {
+			st.SinceBest++
+		}
+		st.Epoch = epoch
+		if cfg.EarlyStop > 0 && st.SinceBest >= cfg.EarlyStop && epoch < cfg.Epochs {
+			st.Stopped = fmt.Sprintf("early stopping: validation loss did not improve by more than %g for %d epochs; best %.6g at epoch %d",
+				cfg.MinDelta, st.SinceBest, st.BestValLoss, st.BestEpoch)
+			res.Stopped = st.Stopped
+		}
+		res.History = append(res.History, es)
 		if metrics != nil {
-			if err := metrics.Write(st); err != nil {
+			if err := metrics.Write(es, res.History); err != nil {
 				return res, err
 			}
-		}
-		improved := val < res.BestValLoss
-		if improved {
-			res.BestValLoss, res.BestEpoch = val, epoch
-		}
-		if cfg.OutDir != "" {
-			state := State{Epoch: epoch, Step: global, Seed: cfg.Seed, LR: cfg.LR, Batch: cfg.Batch, BestEpoch: res.BestEpoch, BestValLoss: res.BestValLoss}
-			res.Checkpoint = filepath.Join(cfg.OutDir, LastName)
-			if err := SaveCheckpoint(res.Checkpoint, m, opt, state); err != nil {
-				return res, err
+			every := max(cfg.SaveEvery, 1)
+			if epoch%every == 0 || epoch == cfg.Epochs || st.Stopped != "" {
+				last := filepath.Join(cfg.OutDir, LastName)
+				if err := save([]string{filepath.Join(cfg.OutDir, EpochName(epoch)), last}); err != nil {
+					return res, err
+				}
+				res.Checkpoint = last
+				if err := pruneEpochs(cfg.OutDir, cfg.Keep); err != nil {
+					return res, err
+				}
 			}
 			if improved {
 				res.BestCheckpoint = filepath.Join(cfg.OutDir, BestName)
-				if err := SaveCheckpoint(res.BestCheckpoint, m, opt, state); err != nil {
+				if err := save([]string{res.BestCheckpoint}); err != nil {
 					return res, err
 				}
 			}
 		}
+		cfg.Progress.EndEpoch(es)
+		if st.Stopped != "" {
+			break
+		}
 	}
 	return res, nil
+}
+
+// interrupted saves the position of a run stopped by ctx and says how to
+// continue it.
+func interrupted(ctx context.Context, dir, where string, save func([]string) error, res *Result) error {
+	if dir == "" {
+		return fmt.Errorf("%w %s (no run directory, nothing saved): %w", ErrInterrupted, where, context.Cause(ctx))
+	}
+	last := filepath.Join(dir, LastName)
+	if err := save([]string{last}); err != nil {
+		return fmt.Errorf("%w %s, and the checkpoint could not be saved: %w", ErrInterrupted, where, err)
+	}
+	res.Checkpoint = last
+	return fmt.Errorf("%w %s; saved %s: %w", ErrInterrupted, where, last, context.Cause(ctx))
+}
+
+// CheckResume reports, without changing anything, why cfg.Resume cannot
+// continue as a run of m on trainSet (nil when it can). Fit checks the
+// same; a command calls it first to fail before writing any file.
+func CheckResume(cfg Config, m models.Model, trainSet *dataset.Dataset) error {
+	if cfg.Resume == nil {
+		return nil
+	}
+	opt, err := NewOptimizer(cfg.Optim)
+	if err != nil {
+		return err
+	}
+	return checkResume(cfg, m, opt.Name(), trainSet.N)
+}
+
+func checkResume(cfg Config, m models.Model, optName string, trainN int) error {
+	r := cfg.Resume
+	st := r.State
+	where := r.Path
+	if where == "" {
+		where = "checkpoint"
+	}
+	if got, want := r.Model.Spec().JSON(), m.Spec().JSON(); got != want {
+		return fmt.Errorf("%s holds a model with spec %s, but this run's model is %s: resume with the same model flags, or start a new run", where, got, want)
+	}
+	switch {
+	case st.Seed != cfg.Seed:
+		return fmt.Errorf("%s was trained with seed %d, not %d: resume with -seed %d", where, st.Seed, cfg.Seed, st.Seed)
+	case st.Batch != cfg.Batch:
+		return fmt.Errorf("%s was trained with batch size %d, not %d: resume with -batch %d", where, st.Batch, cfg.Batch, st.Batch)
+	case st.TrainN != 0 && st.TrainN != trainN:
+		return fmt.Errorf("%s was trained on %d samples but this training set has %d: resume with the same data and validation split", where, st.TrainN, trainN)
+	case st.Optimizer != optName:
+		return fmt.Errorf("%s was trained with the %s optimizer, not %s: resume with -optimizer %s", where, st.Optimizer, optName, st.Optimizer)
+	case st.Epoch > cfg.Epochs || (st.Epoch == cfg.Epochs && st.Pos > 0):
+		return fmt.Errorf("%s is already at epoch %d: -epochs counts all epochs of the run, so ask for more than %d", where, st.Epoch, st.Epoch)
+	}
+	return nil
+}
+
+// resume checks that the checkpoint cfg.Resume belongs to this run and
+// loads its weights, optimizer and schedule state into m, opt and sched.
+func resume(cfg Config, m models.Model, opt Optimizer, sched *Scheduler, trainN int) (State, error) {
+	r := cfg.Resume
+	st := r.State
+	where := r.Path
+	if where == "" {
+		where = "checkpoint"
+	}
+	if err := checkResume(cfg, m, opt.Name(), trainN); err != nil {
+		return st, err
+	}
+	if r.Model != m {
+		for _, p := range m.Params().List() {
+			q, ok := r.Model.Params().Get(p.Name)
+			if !ok {
+				return st, fmt.Errorf("%s has no parameter %s", where, p.Name)
+			}
+			copy(p.Data(), q.Data())
+		}
+	}
+	if err := opt.Load(r.Optim, m.Params().List()); err != nil {
+		return st, fmt.Errorf("%s: %w", where, err)
+	}
+	opt.SetSteps(st.Step)
+	sched.SetState(st.Schedule)
+	if st.BestEpoch == 0 {
+		st.BestValLoss = math.Inf(1)
+	}
+	return st, nil
+}
+
+// pruneEpochs removes all but the newest keep epoch checkpoints of dir.
+func pruneEpochs(dir string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "epoch-*.safetensors"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(files) // zero-padded epoch numbers sort in order
+	for len(files) > keep {
+		if err := os.Remove(files[0]); err != nil {
+			return fmt.Errorf("removing old checkpoint: %w", err)
+		}
+		files = files[1:]
+	}
+	return nil
 }
 
 // stepper is a compiled training step: the model's objective, its gradient
@@ -189,7 +425,7 @@ type stepper struct {
 	gbuf   [][]float32
 }
 
-func newStepper(m models.Model, batch int) (*stepper, error) {
+func newStepper(m models.Model, batch int, dev graph.Device) (*stepper, error) {
 	g := G.NewGraph()
 	obj, err := m.Objective(g, batch)
 	if err != nil {
@@ -201,7 +437,11 @@ func newStepper(m models.Model, batch int) (*stepper, error) {
 		return nil, fmt.Errorf("differentiating %s objective: %w", m.Spec().Kind, err)
 	}
 	G.Read(obj.Loss, &s.loss)
-	s.vm = G.NewTapeMachine(g, G.BindDualValues(s.nodes...))
+	vm, err := graph.NewMachine(g, dev, G.BindDualValues(s.nodes...))
+	if err != nil {
+		return nil, err
+	}
+	s.vm = vm
 	s.gbuf = make([][]float32, len(s.nodes))
 	return s, nil
 }

@@ -1,35 +1,244 @@
 package train
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/hourglass-ml/hourglass/eval"
 )
 
+// Files a run writes into its directory besides the checkpoints.
+const (
+	MetricsJSONL = "metrics.jsonl"
+	MetricsCSV   = "metrics.csv"
+	LossPlot     = "loss.png"
+)
+
+// fixedCols are the columns every epoch has; the kind's own parts (KL, ...)
+// follow them, then seconds.
+var fixedCols = []string{"epoch", "step", "lr", "train_loss", "val_loss"}
+
+// MarshalJSON writes one flat object: epoch, step, lr, train_loss,
+// val_loss, the kind's parts by name, seconds. A loss that is not a number
+// (no validation set) is written as null.
+func (s EpochStats) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, c := range s.columns() {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		k, _ := json.Marshal(c.name)
+		b.Write(k)
+		b.WriteString(":")
+		b.WriteString(c.json())
+	}
+	b.WriteString("}")
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; unknown keys become parts.
+func (s *EpochStats) UnmarshalJSON(data []byte) error {
+	var raw map[string]*float64
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	num := func(k string) float64 {
+		if v := raw[k]; v != nil {
+			return *v
+		}
+		return math.NaN()
+	}
+	*s = EpochStats{Epoch: int(num("epoch")), Step: int(num("step")), LR: num("lr"),
+		TrainLoss: num("train_loss"), ValLoss: num("val_loss"), Seconds: num("seconds")}
+	for k := range raw {
+		if !contains(fixedCols, k) && k != "seconds" {
+			if s.Parts == nil {
+				s.Parts = map[string]float64{}
+			}
+			s.Parts[k] = num(k)
+		}
+	}
+	return nil
+}
+
+type column struct {
+	name string
+	v    float64
+	int  bool
+}
+
+func (c column) json() string {
+	switch {
+	case math.IsNaN(c.v) || math.IsInf(c.v, 0):
+		return "null"
+	case c.int:
+		return strconv.FormatInt(int64(c.v), 10)
+	}
+	return strconv.FormatFloat(c.v, 'g', -1, 64)
+}
+
+func (c column) csv() string {
+	if c.int {
+		return strconv.FormatInt(int64(c.v), 10)
+	}
+	return strconv.FormatFloat(c.v, 'g', -1, 64)
+}
+
+func (s EpochStats) columns() []column {
+	cols := []column{{"epoch", float64(s.Epoch), true}, {"step", float64(s.Step), true},
+		{"lr", s.LR, false}, {"train_loss", s.TrainLoss, false}, {"val_loss", s.ValLoss, false}}
+	for _, k := range sortedKeys(s.Parts) {
+		name := k
+		if contains(fixedCols, k) || k == "seconds" {
+			name = "part_" + k
+		}
+		cols = append(cols, column{name: name, v: s.Parts[k]})
+	}
+	return append(cols, column{"seconds", s.Seconds, false})
+}
+
 // metricsWriter appends one JSON object per epoch to metrics.jsonl, synced
-// after each line so that a crash loses at most the epoch in progress.
+// after each line so that a crash loses at most the epoch in progress, and
+// rewrites metrics.csv and loss.png from the whole history.
 type metricsWriter struct {
-	f    *os.File
-	path string
+	dir string
+	f   *os.File
 }
 
-func openMetrics(path string) (*metricsWriter, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening metrics file: %w", err)
+// openMetrics starts the metrics of a run in dir. A fresh run (keep < 0)
+// truncates metrics.jsonl; a resumed run keeps its first keep epochs, drops
+// any epoch logged after the checkpoint it resumes from, and returns them.
+func openMetrics(dir string, keep int) (*metricsWriter, []EpochStats, error) {
+	path := filepath.Join(dir, MetricsJSONL)
+	var history []EpochStats
+	if keep >= 0 {
+		var err error
+		if history, err = readMetrics(path); err != nil {
+			return nil, nil, err
+		}
+		if len(history) > keep {
+			history = history[:keep]
+		}
 	}
-	return &metricsWriter{f: f, path: path}, nil
+	var b bytes.Buffer
+	for _, h := range history {
+		line, _ := h.MarshalJSON()
+		b.Write(append(line, '\n'))
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return nil, nil, fmt.Errorf("writing metrics file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, nil, fmt.Errorf("writing metrics file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening metrics file: %w", err)
+	}
+	return &metricsWriter{dir: dir, f: f}, history, nil
 }
 
-func (w *metricsWriter) Write(st EpochStats) error {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("encoding metrics: %w", err)
+// readMetrics reads metrics.jsonl; a missing file is an empty history and
+// a torn last line (a crash mid-write) is ignored.
+func readMetrics(path string) ([]EpochStats, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("reading metrics: %w", err)
+	}
+	var out []EpochStats
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var st EpochStats
+		if err := json.Unmarshal(line, &st); err != nil {
+			if i == len(lines)-1 {
+				break // torn last line, no newline yet
+			}
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Write appends st to metrics.jsonl and redraws metrics.csv and loss.png
+// from history (which ends with st).
+func (w *metricsWriter) Write(st EpochStats, history []EpochStats) error {
+	b, _ := st.MarshalJSON()
 	if _, err := w.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("writing %s: %w", w.path, err)
+		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
 	}
-	return w.f.Sync()
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
+	}
+	if err := writeCSV(filepath.Join(w.dir, MetricsCSV), history); err != nil {
+		return err
+	}
+	return plotLoss(filepath.Join(w.dir, LossPlot), history)
 }
 
 func (w *metricsWriter) Close() error { return w.f.Close() }
+
+// writeCSV writes history with one column per key; parts missing from an
+// epoch are left empty.
+func writeCSV(path string, history []EpochStats) error {
+	var header []string
+	seen := map[string]bool{}
+	for _, h := range history {
+		for _, c := range h.columns() {
+			if !seen[c.name] && c.name != "seconds" {
+				seen[c.name] = true
+				header = append(header, c.name)
+			}
+		}
+	}
+	header = append(header, "seconds")
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	_ = cw.Write(header)
+	for _, h := range history {
+		vals := map[string]string{}
+		for _, c := range h.columns() {
+			vals[c.name] = c.csv()
+		}
+		row := make([]string, len(header))
+		for i, k := range header {
+			row[i] = vals[k]
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing metrics: %w", err)
+	}
+	return nil
+}
+
+func plotLoss(path string, history []EpochStats) error {
+	x := make([]float64, len(history))
+	tr := make([]float64, len(history))
+	val := make([]float64, len(history))
+	for i, h := range history {
+		x[i], tr[i], val[i] = float64(h.Epoch), h.TrainLoss, h.ValLoss
+	}
+	err := eval.SaveLinePlot(path, "loss", "epoch", "loss",
+		eval.Series{Name: "train", X: x, Y: tr}, eval.Series{Name: "validation", X: x, Y: val})
+	if err != nil {
+		return fmt.Errorf("drawing loss curve: %w", err)
+	}
+	return nil
+}

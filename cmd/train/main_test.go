@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/models"
+	"github.com/hourglass-ml/hourglass/train"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -45,6 +50,19 @@ func TestBadInputs(t *testing.T) {
 		{"zero batch", []string{"-batch", "0"}, "-batch 0"},
 		{"negative epochs", []string{"-epochs", "-1"}, "-epochs -1"},
 		{"stray argument", []string{"extra"}, "unexpected argument"},
+		{"unknown optimizer", []string{"-optimizer", "adagrad"}, `unknown optimizer "adagrad" (valid: adam, adamw, sgd, rmsprop)`},
+		{"unknown schedule", []string{"-schedule", "linear"}, `unknown schedule "linear" (valid: constant, step, exponential, cosine, plateau)`},
+		{"negative lr", []string{"-lr", "-0.1"}, "-lr -0.1: must be a positive number"},
+		{"nesterov without momentum", []string{"-optimizer", "sgd", "-nesterov"}, "nesterov needs"},
+		{"bad device", []string{"-device", "gpu"}, `unknown device "gpu"`},
+		{"misplaced -tags", []string{"-tags", "cuda"}, "-tags is a flag of the go command"},
+		{"config unknown key", []string{"-config", writeFile(t, dir, "unknown.yaml", "epochs: 2\nlearning-rate: 0.1\n")}, `unknown.yaml:2: unknown key "learning-rate"`},
+		{"config wrong type", []string{"-config", writeFile(t, dir, "type.yaml", "epochs: two\n")}, `type.yaml:1: key "epochs": "two" is not a valid integer`},
+		{"config wrong type json", []string{"-config", writeFile(t, dir, "type.json", `{"lr": "fast"}`)}, `key "lr": "fast" is not a valid number`},
+		{"config bad value", []string{"-config", writeFile(t, dir, "neg.yaml", "lr: -1\n")}, "-lr -1: must be a positive number"},
+		{"config missing", []string{"-config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		{"resume missing", []string{"-resume", filepath.Join(dir, "no-run")}, "no-run"},
+		{"resume junk", []string{"-resume", writeFile(t, dir, "junk.safetensors", "not a checkpoint")}, "junk.safetensors"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCmd(append(tc.args, "-out", filepath.Join(dir, "run"))...)
@@ -71,4 +89,164 @@ func TestTrainJSON(t *testing.T) {
 	for _, f := range []string{"last.safetensors", "best.safetensors", "metrics.jsonl", "reconstructions.png"} {
 		assert.FileExists(t, filepath.Join(out, f))
 	}
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	return path
+}
+
+// metricsWithoutSeconds reads a run's metrics.jsonl, dropping wall time.
+func metricsWithoutSeconds(t *testing.T, dir string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	require.NoError(t, err)
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		delete(m, "seconds")
+		out = append(out, m)
+	}
+	return out
+}
+
+// quick are the settings of the small runs below: the basic model on the
+// embedded sample, without the PCA baseline.
+var quick = []string{"-model", "basic", "-batch", "128", "-no-pca"}
+
+func TestConfigRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	args := append([]string{"-epochs", "2", "-optimizer", "sgd", "-momentum", "0.9", "-lr", "0.05",
+		"-schedule", "cosine", "-warmup", "5", "-clip-norm", "1", "-seed", "3", "-out", a}, quick...)
+	code, _, stderr := runCmd(args...)
+	require.Equal(t, 0, code, stderr)
+	cfg, err := os.ReadFile(filepath.Join(a, "config.yaml"))
+	require.NoError(t, err)
+	for _, want := range []string{"optimizer: sgd\n", "momentum: 0.9\n", "schedule: cosine\n", "seed: 3\n", "epochs: 2\n", "model: basic\n"} {
+		assert.Contains(t, string(cfg), want)
+	}
+	assert.NotContains(t, string(cfg), "out:", "a repeated run gets its own directory")
+
+	b := filepath.Join(dir, "b")
+	code, _, stderr = runCmd("-config", filepath.Join(a, "config.yaml"), "-out", b)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, metricsWithoutSeconds(t, a), metricsWithoutSeconds(t, b))
+	cfgB, err := os.ReadFile(filepath.Join(b, "config.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, strings.ReplaceAll(string(cfg), a, b), string(cfgB))
+
+	// Flags on the command line override the file.
+	c := filepath.Join(dir, "c")
+	code, _, stderr = runCmd("-config", filepath.Join(a, "config.yaml"), "-out", c, "-epochs", "1")
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, metricsWithoutSeconds(t, c), 1)
+}
+
+func TestResumeCommand(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole")
+	code, _, stderr := runCmd(append([]string{"-epochs", "3", "-early-stop", "2", "-schedule", "step", "-step-epochs", "1", "-gamma", "0.5", "-out", whole}, quick...)...)
+	require.Equal(t, 0, code, stderr)
+
+	part := filepath.Join(dir, "part")
+	code, _, stderr = runCmd(append([]string{"-epochs", "2", "-early-stop", "2", "-schedule", "step", "-step-epochs", "1", "-gamma", "0.5", "-out", part}, quick...)...)
+	require.Equal(t, 0, code, stderr)
+	// Starting a new run over an existing one is refused.
+	code, _, stderr = runCmd(append([]string{"-out", part}, quick...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "already holds a run")
+
+	before := snapshot(t, part)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", "deep"}, "-model deep conflicts with the run's -model basic"},
+		{[]string{"-seed", "9"}, "-seed 9 conflicts with the run's -seed 1"},
+		{[]string{"-optimizer", "sgd"}, "trained with the adam optimizer, not sgd"},
+		{[]string{"-epochs", "1"}, "already at epoch 2"},
+		{[]string{"-out", filepath.Join(dir, "elsewhere")}, "continues in its own directory"},
+	} {
+		code, _, stderr := runCmd(append([]string{"-resume", part}, tc.args...)...)
+		assert.NotEqual(t, 0, code, tc.args)
+		assert.Contains(t, stderr, tc.want)
+		assertSame(t, before, snapshot(t, part))
+	}
+
+	code, _, stderr = runCmd("-resume", part, "-epochs", "3", "-json")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "resuming from")
+	assert.Equal(t, metricsWithoutSeconds(t, whole), metricsWithoutSeconds(t, part))
+	assert.Equal(t, checkpointWeights(t, whole), checkpointWeights(t, part))
+}
+
+func TestResumeForeignCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	// A checkpoint written by train.Fit directly has no run configuration.
+	splits, err := dataset.Load("sample")
+	require.NoError(t, err)
+	tr, val, err := splits.Train.Head(200).Split(0.2, 1)
+	require.NoError(t, err)
+	spec, err := models.DefaultSpec("basic", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	m, err := models.New(spec)
+	require.NoError(t, err)
+	_, err = train.Fit(context.Background(), m, tr, val, train.Config{Epochs: 1, Batch: 40, LR: 1e-3, Seed: 1, OutDir: dir})
+	require.NoError(t, err)
+	code, _, stderr := runCmd("-resume", dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "holds no run configuration")
+
+	// A corrupted checkpoint names itself and stays as it was.
+	run := filepath.Join(dir, "run")
+	code, _, stderr = runCmd(append([]string{"-epochs", "1", "-out", run}, quick...)...)
+	require.Equal(t, 0, code, stderr)
+	last := filepath.Join(run, "last.safetensors")
+	data, err := os.ReadFile(last)
+	require.NoError(t, err)
+	data[len(data)/2] ^= 0xff
+	data = data[:len(data)-7]
+	require.NoError(t, os.WriteFile(last, data, 0o644))
+	before := snapshot(t, run)
+	code, _, stderr = runCmd("-resume", run, "-epochs", "2")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, last)
+	assertSame(t, before, snapshot(t, run))
+}
+
+// assertSame says which files of a run changed.
+func assertSame(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	assert.Equal(t, len(before), len(after), "files were added or removed")
+	for name, b := range before {
+		assert.True(t, b == after[name], "%s changed", name)
+	}
+}
+
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+func checkpointWeights(t *testing.T, dir string) map[string][]float32 {
+	t.Helper()
+	l, err := train.LoadCheckpoint(filepath.Join(dir, "last.safetensors"))
+	require.NoError(t, err)
+	out := map[string][]float32{}
+	for _, p := range l.Model.Params().List() {
+		out[p.Name] = p.Data()
+	}
+	return out
 }

@@ -1,0 +1,260 @@
+package apps
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/models"
+	"github.com/hourglass-ml/hourglass/train"
+)
+
+// fixture is a deep model trained for one epoch on a slice of the sample,
+// shared by the tests (training is the slow part).
+var fixture = sync.OnceValues(func() (*fixtureT, error) {
+	s, err := dataset.Load("sample")
+	if err != nil {
+		return nil, err
+	}
+	f := &fixtureT{train: s.Train.Head(1000), test: s.Test.Head(200)}
+	spec, err := models.DefaultSpec("deep", []int{1, 28, 28}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if f.model, err = models.New(spec); err != nil {
+		return nil, err
+	}
+	_, err = train.Fit(context.Background(), f.model, f.train, f.test, train.Config{Epochs: 1, Batch: 64, LR: 2e-3, Seed: 1})
+	return f, err
+})
+
+type fixtureT struct {
+	model       models.Model
+	train, test *dataset.Dataset
+}
+
+func getFixture(t *testing.T) *fixtureT {
+	t.Helper()
+	f, err := fixture()
+	require.NoError(t, err)
+	return f
+}
+
+// fakeVAE makes a dense model look variational (posterior N(code, I)) but
+// not a Generator, to exercise Sample's own prior draws and interpolation.
+type fakeVAE struct{ models.Model }
+
+func (f fakeVAE) EncodeDist(x *G.Node) (mu, logvar *G.Node, err error) {
+	if mu, err = f.Encode(x); err != nil {
+		return nil, nil, err
+	}
+	logvar, err = G.HadamardProd(mu, graph.Scalar(mu, 0))
+	return mu, logvar, err
+}
+
+func TestAnomalyOptionsCheck(t *testing.T) {
+	for _, tc := range []struct {
+		opt  AnomalyOptions
+		want string
+	}{
+		{AnomalyOptions{Percentile: 150}, "-percentile 150"},
+		{AnomalyOptions{Percentile: -1}, "-percentile -1"},
+		{AnomalyOptions{Percentile: 99, Contamination: 0.7}, "-contamination 0.7"},
+		{AnomalyOptions{Percentile: 99, Score: "x"}, "-score"},
+	} {
+		assert.ErrorContains(t, tc.opt.Check(), tc.want)
+	}
+	assert.NoError(t, AnomalyOptions{Percentile: 99, Contamination: 0.05}.Check())
+}
+
+func TestCheckShape(t *testing.T) {
+	f := getFixture(t)
+	tab := &dataset.Dataset{Name: "table.csv", N: 1, C: 1, H: 1, W: 5, X: make([]float32, 5)}
+	err := CheckShape(f.model, tab)
+	assert.ErrorContains(t, err, "[1 28 28]")
+	assert.ErrorContains(t, err, "table.csv")
+	_, err = Recon(f.model, tab, t.TempDir())
+	assert.Error(t, err)
+}
+
+func TestReconAndPCA(t *testing.T) {
+	f := getFixture(t)
+	out := t.TempDir()
+	r, err := Recon(f.model, f.test, out)
+	require.NoError(t, err)
+	assert.InDelta(t, 784.0/32, r.Figures["compression_ratio"], 1e-12)
+	assert.Less(t, r.Figures["mse"], 0.08)
+	assert.Greater(t, r.Figures["psnr"], 10.0)
+	assert.Greater(t, r.Figures["ssim"], 0.1)
+	assert.FileExists(t, filepath.Join(out, "reconstructions.png"))
+
+	p, err := PCACompare(f.model, f.train, f.test, out)
+	require.NoError(t, err)
+	assert.Equal(t, r.Figures["mse"], p.Figures["mse"])
+	assert.Less(t, p.Figures["pca_mse"], 0.03, "PCA-32 on Fashion-MNIST")
+	assert.FileExists(t, filepath.Join(out, "pca.png"))
+}
+
+func TestDenoise(t *testing.T) {
+	f := getFixture(t)
+	out := t.TempDir()
+	r, err := Denoise(f.model, f.test, models.NoiseSpec{Kind: "gaussian", Std: 0.5}, 1, out)
+	require.NoError(t, err)
+	// Heavy noise: even a plain autoencoder's output is closer to the clean
+	// images than the noisy input.
+	assert.Greater(t, r.Figures["denoised_psnr"], r.Figures["noisy_psnr"])
+	assert.FileExists(t, filepath.Join(out, "denoising.png"))
+	r2, err := Denoise(f.model, f.test, models.NoiseSpec{Kind: "gaussian", Std: 0.5}, 1, out)
+	require.NoError(t, err)
+	assert.Equal(t, r.Figures, r2.Figures, "seeded")
+}
+
+func TestAnomalyThresholds(t *testing.T) {
+	f := getFixture(t)
+	out := t.TempDir()
+	normal := f.train.Filter(func(l int) bool { return l == 1 })
+	r, err := Anomaly(f.model, f.test, normal, AnomalyOptions{Percentile: 90, NormalClass: 1}, out)
+	require.NoError(t, err)
+	for _, k := range []string{"auroc", "auprc", "threshold", "n_flagged", "precision", "recall"} {
+		assert.Contains(t, r.Figures, k)
+	}
+	assert.Greater(t, r.Figures["auroc"], 0.5)
+	assert.FileExists(t, filepath.Join(out, "roc.png"))
+	b, err := os.ReadFile(filepath.Join(out, "scores.csv"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "index,label,recon_error,anomaly\n")
+
+	c, err := Anomaly(f.model, f.test, normal, AnomalyOptions{Percentile: 99, Contamination: 0.1, NormalClass: -1}, out)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.1, c.Figures["flagged_frac"], 0.011)
+	assert.NotContains(t, c.Figures, "auroc")
+}
+
+func TestFeatures(t *testing.T) {
+	f := getFixture(t)
+	out := t.TempDir()
+	r, err := Features(f.model, f.train, f.test, FeatureOptions{KNNTrain: 500, Seed: 1}, out)
+	require.NoError(t, err)
+	for _, k := range []string{"knn_accuracy", "knn_pca_accuracy", "knn_raw_accuracy"} {
+		assert.Greater(t, r.Figures[k], 0.4, k)
+	}
+	assert.Equal(t, 500.0, r.Figures["knn_train"])
+	for _, name := range []string{"features_train.npy", "features_test.npy", "features_test.csv", "labels_test.npy", "latent.png"} {
+		assert.FileExists(t, filepath.Join(out, name))
+	}
+	st, err := os.Stat(filepath.Join(out, "features_test.npy"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(128+200*32*4), st.Size(), "200×32 float32 after a 128-byte header")
+}
+
+func TestSubsample(t *testing.T) {
+	assert.Equal(t, []int{0, 1, 2}, subsample(3, 0, 1))
+	s := subsample(100, 10, 1)
+	assert.Len(t, s, 10)
+	assert.IsNonDecreasing(t, s)
+	assert.Equal(t, s, subsample(100, 10, 1))
+}
+
+func TestSampleNeedsVariational(t *testing.T) {
+	f := getFixture(t)
+	_, err := Sample(f.model, f.test, 1, t.TempDir())
+	assert.ErrorContains(t, err, "variational")
+	_, err = NegELBOScores(f.model, f.test)
+	assert.ErrorContains(t, err, "variational")
+}
+
+func TestSampleFallback(t *testing.T) {
+	f := getFixture(t)
+	out := t.TempDir()
+	r, err := Sample(fakeVAE{f.model}, f.test, 1, out)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"samples.png", "interpolation.png"}, r.Images)
+	for _, name := range r.Images {
+		assert.FileExists(t, filepath.Join(out, name))
+	}
+}
+
+func TestVAESampleAndNegELBO(t *testing.T) {
+	f := getFixture(t)
+	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	spec.InitSeed = 3
+	m, err := models.New(spec)
+	require.NoError(t, err)
+	r, err := Sample(m, f.test, 1, t.TempDir())
+	require.NoError(t, err)
+	assert.Len(t, r.Images, 2)
+
+	// The scores equal the training objective on one sample with ε = 0.
+	d := f.test.Head(4)
+	got, err := NegELBOScores(m, d)
+	require.NoError(t, err)
+	g := G.NewGraph()
+	obj, err := m.Objective(g, 1)
+	require.NoError(t, err)
+	var loss G.Value
+	G.Read(obj.Loss, &loss)
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	for i := range d.N {
+		obj.Feed(d.Sample(i), nil)
+		require.NoError(t, vm.RunAll())
+		assert.InEpsilon(t, float64(loss.Data().(float32)), got[i], 1e-4, "sample %d", i)
+		vm.Reset()
+	}
+
+	a, err := Anomaly(m, d, f.train.Head(50), AnomalyOptions{Percentile: 99, NormalClass: -1, Score: ScoreELBO}, t.TempDir())
+	require.NoError(t, err)
+	assert.InDelta(t, mean(got), a.Figures["neg_elbo"], 1e-9)
+}
+
+func TestOneClass(t *testing.T) {
+	f := getFixture(t)
+	tr := f.train.Filter(func(l int) bool { return l < 3 })
+	te := f.test.Filter(func(l int) bool { return l < 3 })
+	r, err := OneClass(context.Background(), f.model.Spec(), tr, te, OneClassConfig{Epochs: 1, Batch: 64, LR: 2e-3, Seed: 1}, t.TempDir())
+	require.NoError(t, err)
+	assert.Len(t, r.Values["per_class_auroc"], 3)
+	assert.Len(t, r.Values["pca_per_class_auroc"], 3)
+	assert.Greater(t, r.Figures["pca_mean_auroc"], 0.6)
+	assert.Contains(t, r.Images, "oneclass.png")
+}
+
+func TestLossCurveAndReport(t *testing.T) {
+	run := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(run, "metrics.jsonl"),
+		[]byte(`{"epoch":1,"train_loss":0.05,"val_loss":0.04,"extra":1}`+"\n"+`{"epoch":2,"train_loss":0.03,"val_loss":0.035}`+"\n"), 0o644))
+	out := t.TempDir()
+	r := newResult("recon")
+	r.Figures["mse"] = 0.01
+	r.image("reconstructions.png")
+	path, err := Report(out, "t", run, []*Result{r})
+	require.NoError(t, err)
+	assert.FileExists(t, filepath.Join(out, "loss.png"))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `src="loss.png"`)
+	assert.Contains(t, string(b), `src="reconstructions.png"`)
+
+	name, err := LossCurve(t.TempDir(), out)
+	require.NoError(t, err)
+	assert.Equal(t, "", name, "no run files: no curve")
+}
+
+func TestJSONDropsNaN(t *testing.T) {
+	r := newResult("x")
+	r.Figures["a"], r.Figures["b"] = math.NaN(), 1
+	j := r.JSON()
+	assert.Nil(t, j["a"])
+	assert.Equal(t, 1.0, j["b"])
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hourglass-ml/hourglass/checkpoint"
+	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/models"
+	"github.com/hourglass-ml/hourglass/train"
+)
+
+// ckpt is a deep model trained in TestMain for one epoch on a slice of the
+// embedded sample; its run directory also holds metrics.jsonl.
+var ckpt string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "eval-test")
+	if err != nil {
+		panic(err)
+	}
+	ckpt, err = trainFixture(filepath.Join(dir, "run"))
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func trainFixture(dir string) (string, error) {
+	s, err := dataset.Load("sample")
+	if err != nil {
+		return "", err
+	}
+	spec, err := models.DefaultSpec("deep", []int{1, 28, 28}, 0)
+	if err != nil {
+		return "", err
+	}
+	m, err := models.New(spec)
+	if err != nil {
+		return "", err
+	}
+	res, err := train.Fit(context.Background(), m, s.Train.Head(1000), s.Test.Head(200),
+		train.Config{Epochs: 1, Batch: 64, LR: 2e-3, Seed: 1, OutDir: dir})
+	if err != nil {
+		return "", err
+	}
+	return res.Checkpoint, nil
+}
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func runJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	code, stdout, stderr := runCmd(append(args, "-json")...)
+	require.Equal(t, 0, code, stderr)
+	var s map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &s), stdout)
+	return s
+}
+
+func TestTasks(t *testing.T) {
+	for _, tc := range []struct {
+		task  string
+		extra []string
+		keys  []string
+		files []string
+	}{
+		{"recon", nil, []string{"mse", "bce", "psnr", "ssim", "compression_ratio"}, []string{"reconstructions.png"}},
+		{"denoise", []string{"-noise-std", "0.4"}, []string{"noisy_psnr", "noisy_ssim", "denoised_psnr", "denoised_ssim"}, []string{"denoising.png"}},
+		{"anomaly", []string{"-normal-class", "1"}, []string{"auroc", "auprc", "threshold", "n_flagged"}, []string{"scores.csv", "roc.png"}},
+		{"features", []string{"-knn-train", "500"}, []string{"knn_accuracy", "knn_pca_accuracy", "knn_raw_accuracy"},
+			[]string{"features_test.npy", "features_test.csv", "features_train.npy", "latent.png"}},
+		{"pca", nil, []string{"pca_mse", "pca_psnr", "mse", "psnr"}, []string{"pca.png"}},
+		{"all", []string{"-knn-train", "500"}, []string{"mse", "ssim", "denoised_psnr", "auroc", "knn_accuracy", "pca_mse", "report"},
+			[]string{"reconstructions.png", "denoising.png", "roc.png", "latent.png", "pca.png", "loss.png", "report.html"}},
+	} {
+		t.Run(tc.task, func(t *testing.T) {
+			out := t.TempDir()
+			s := runJSON(t, append([]string{"-checkpoint", ckpt, "-task", tc.task, "-limit", "200", "-out", out}, tc.extra...)...)
+			assert.Equal(t, "deep", s["kind"])
+			for _, k := range tc.keys {
+				assert.Contains(t, s, k)
+			}
+			for _, f := range tc.files {
+				assert.FileExists(t, filepath.Join(out, f))
+			}
+			if tc.task == "recon" {
+				assert.InDelta(t, 24.5, s["compression_ratio"], 1e-9)
+				assert.Less(t, s["mse"], 0.08)
+			}
+			if tc.task == "denoise" {
+				assert.Greater(t, s["denoised_psnr"], s["noisy_psnr"])
+			}
+		})
+	}
+}
+
+func TestTextOutput(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCmd("-checkpoint", ckpt, "-task", "recon", "-limit", "50", "-out", out)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "compression_ratio")
+	assert.Contains(t, stdout, filepath.Join(out, "reconstructions.png"))
+}
+
+func TestOneClass(t *testing.T) {
+	s := runJSON(t, "-checkpoint", ckpt, "-task", "anomaly-oneclass", "-oneclass-epochs", "1", "-limit", "300", "-out", t.TempDir())
+	assert.Len(t, s["per_class_auroc"], 10)
+	assert.Len(t, s["pca_per_class_auroc"], 10)
+	assert.Greater(t, s["mean_auroc"], 0.5)
+	assert.Greater(t, s["pca_mean_auroc"], 0.6)
+}
+
+// writeCSV writes a table of n rows whose 8 features lie near a 2-d plane
+// and, appended, outliers rows that do not; label 1 marks the outliers.
+func writeCSV(t *testing.T, path string, n, outliers int, seed uint64) *dataset.Dataset {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	const f = 8
+	var a [f][2]float64
+	for j := range f {
+		a[j] = [2]float64{rng.NormFloat64(), rng.NormFloat64()}
+	}
+	var b strings.Builder
+	for j := range f {
+		fmt.Fprintf(&b, "x%d,", j)
+	}
+	b.WriteString("label\n")
+	for i := range n + outliers {
+		u, v := 2*rng.Float64()-1, 2*rng.Float64()-1
+		for j := range f {
+			x := a[j][0]*u + a[j][1]*v + 0.03*rng.NormFloat64()
+			if i >= n {
+				x = 2 * (2*rng.Float64() - 1) // off the plane, same range
+			}
+			fmt.Fprintf(&b, "%.5f,", x)
+		}
+		fmt.Fprintf(&b, "%d\n", min(i/n, 1))
+	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	d, err := dataset.LoadCSV(path, dataset.CSVOptions{LabelColumn: "label"})
+	require.NoError(t, err)
+	return d
+}
+
+// trainTable trains a deep model on the CSV as cmd/train would, storing the
+// minmax scaler in the checkpoint's metadata.
+func trainTable(t *testing.T, d *dataset.Dataset, dir string) string {
+	sc, err := dataset.FitScaler("minmax", d)
+	require.NoError(t, err)
+	require.NoError(t, sc.Apply(d))
+	spec, err := models.DefaultSpec("deep", []int{1, 1, d.W}, 2)
+	require.NoError(t, err)
+	m, err := models.New(spec)
+	require.NoError(t, err)
+	tr, val, err := d.Split(0.1, 1)
+	require.NoError(t, err)
+	res, err := train.Fit(context.Background(), m, tr, val, train.Config{Epochs: 40, Batch: 32, LR: 3e-3, Seed: 1, OutDir: dir})
+	require.NoError(t, err)
+	f, err := checkpoint.Load(res.Checkpoint)
+	require.NoError(t, err)
+	js, err := json.Marshal(sc)
+	require.NoError(t, err)
+	f.Metadata[MetaScaler] = string(js)
+	require.NoError(t, checkpoint.Save(res.Checkpoint, f))
+	return res.Checkpoint
+}
+
+func TestCSVOutliers(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "table.csv")
+	const n, outliers = 600, 20
+	d := writeCSV(t, csv, n, outliers, 3)
+	// Train on the contaminated table, as one would on real data.
+	ck := trainTable(t, d, filepath.Join(dir, "run"))
+
+	out := filepath.Join(dir, "eval")
+	s := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-normal-class", "0", "-out", out)
+	assert.Greater(t, s["auroc"], 0.95)
+	assert.EqualValues(t, n+outliers, s["n"], "every row scored")
+
+	// The top-scored rows are the injected outliers.
+	b, err := os.ReadFile(filepath.Join(out, "scores.csv"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Equal(t, "index,label,recon_error,anomaly", lines[0])
+	type row struct {
+		label int
+		score float64
+	}
+	var rows []row
+	for _, l := range lines[1:] {
+		c := strings.Split(l, ",")
+		lab, _ := strconv.Atoi(c[1])
+		sc, _ := strconv.ParseFloat(c[2], 64)
+		rows = append(rows, row{lab, sc})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].score > rows[j].score })
+	hits := 0
+	for _, r := range rows[:outliers] {
+		hits += r.label
+	}
+	assert.GreaterOrEqual(t, hits, outliers*8/10, "outliers among the top %d scores", outliers)
+
+	// A contamination rate flags about that share of the rows.
+	s = runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-contamination", "0.05", "-out", out)
+	assert.InDelta(t, 0.05, s["flagged_frac"], 0.01)
+
+	// -task all skips the picture-only tasks on a table.
+	s = runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "all", "-out", filepath.Join(dir, "all"))
+	assert.Contains(t, s, "knn_accuracy")
+	assert.Contains(t, s, "pca_mse")
+	assert.NotContains(t, s, "denoised_psnr")
+	assert.FileExists(t, filepath.Join(dir, "all", "report.html"))
+}
+
+func TestBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.csv")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	bad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(bad, []byte("a,b,c\n1,2,3\n4,oops,6\n"), 0o644))
+	table := filepath.Join(dir, "table.csv")
+	require.NoError(t, os.WriteFile(table, []byte("a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n2,2,2\n"), 0o644))
+	notCkpt := filepath.Join(dir, "x.safetensors")
+	require.NoError(t, os.WriteFile(notCkpt, []byte("hello"), 0o644))
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no checkpoint flag", []string{"-task", "recon"}, []string{"-checkpoint is required"}},
+		{"missing checkpoint", []string{"-checkpoint", filepath.Join(dir, "nope.safetensors")}, []string{"nope.safetensors"}},
+		{"not a checkpoint", []string{"-checkpoint", notCkpt}, []string{"x.safetensors"}},
+		{"unknown task", []string{"-checkpoint", ckpt, "-task", "dance"}, []string{"-task \"dance\"", "recon"}},
+		{"percentile 150", []string{"-checkpoint", ckpt, "-task", "anomaly", "-percentile", "150"}, []string{"-percentile 150"}},
+		{"bad contamination", []string{"-checkpoint", ckpt, "-task", "anomaly", "-contamination", "0.9"}, []string{"-contamination 0.9"}},
+		{"empty csv", []string{"-checkpoint", ckpt, "-data", empty}, []string{"empty.csv", "empty"}},
+		{"non-numeric cell", []string{"-checkpoint", ckpt, "-data", bad}, []string{"bad.csv", "line 3", "column 2", "oops"}},
+		{"shape mismatch", []string{"-checkpoint", ckpt, "-data", table, "-task", "recon"}, []string{"[1 28 28]", "[1 1 3]", "table.csv"}},
+		{"sample on a deep model", []string{"-checkpoint", ckpt, "-task", "sample"}, []string{"variational", "deep"}},
+		{"unknown normal class", []string{"-checkpoint", ckpt, "-task", "anomaly", "-normal-class", "42"}, []string{"-normal-class 42"}},
+		{"bad noise", []string{"-checkpoint", ckpt, "-task", "denoise", "-noise", "pink"}, []string{"pink", "gaussian"}},
+		{"stray argument", []string{"-checkpoint", ckpt, "extra"}, []string{"unexpected argument"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCmd(append(tc.args, "-out", filepath.Join(dir, "out"), "-limit", "50")...)
+			assert.NotEqual(t, 0, code)
+			for _, w := range tc.want {
+				assert.Contains(t, stderr, w)
+			}
+			assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+			assert.NotContains(t, stderr, "goroutine", "no stack trace")
+		})
+	}
+}
