@@ -21,10 +21,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +59,10 @@ const ConfigName = "config.yaml"
 // metaConfig is the checkpoint metadata key holding the run's config.yaml.
 const metaConfig = "hourglass/train-config"
 
+// metaScaler is the checkpoint metadata key holding the JSON of the
+// dataset.Scaler fitted on the training split; cmd/eval applies the same one.
+const metaScaler = "scaler"
+
 // notInConfig are flags that say what to do with a run rather than how it
 // trains, so config.yaml leaves them out: repeating a run with -config
 // makes a new run directory instead of writing over the old one.
@@ -78,6 +84,7 @@ type options struct {
 	json    bool
 	valFrac float64
 	noPCA   bool
+	scale   string
 	device  string
 	config  string
 	resume  string
@@ -108,6 +115,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.json, "json", false, "print the final summary as one JSON object on stdout")
 	fs.Float64Var(&o.valFrac, "val-frac", 0.1, "fraction of the training data held out for validation")
 	fs.BoolVar(&o.noPCA, "no-pca", false, "skip the PCA baseline")
+	fs.StringVar(&o.scale, "scale", "auto", "feature scaling fitted on the training split and stored in the checkpoint: minmax, standard, none, or auto (minmax for CSV, none for images)")
 	fs.StringVar(&o.device, "device", graph.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
 	fs.StringVar(&o.config, "config", "", "read settings from this YAML or JSON file (keys are flag names; flags given here override it)")
 	fs.StringVar(&o.resume, "resume", "", "continue the run in this directory (or from this checkpoint file)")
@@ -297,6 +305,7 @@ type summary struct {
 	TestPSNR       float64            `json:"test_psnr"`
 	PCAMSE         *float64           `json:"pca_mse,omitempty"`
 	Parts          map[string]float64 `json:"parts,omitempty"`
+	Figures        map[string]float64 `json:"figures,omitempty"`
 	EpochSeconds   []float64          `json:"epoch_seconds"`
 	BestEpoch      int                `json:"best_epoch"`
 	Stopped        string             `json:"stopped,omitempty"`
@@ -365,6 +374,10 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if err != nil {
 		return nil, err
 	}
+	scaler, err := fitScaler(o, trainSet, valSet, test)
+	if err != nil {
+		return nil, err
+	}
 	var m models.Model
 	if o.loaded != nil {
 		if got, want := o.loaded.Model.Spec().JSON(), spec.JSON(); got != want {
@@ -406,6 +419,13 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	}
 	cfg.Progress = train.NewProgress(log, bar)
 	cfg.Meta = map[string]string{metaConfig: string(effective)}
+	if scaler != nil {
+		b, err := json.Marshal(scaler)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the scaler: %w", err)
+		}
+		cfg.Meta[metaScaler] = string(b)
+	}
 	res, err := train.Fit(ctx, m, trainSet, valSet, cfg)
 	if err != nil {
 		return nil, err
@@ -427,6 +447,11 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	recon, err := models.Reconstruct(m, test.X, test.N)
 	if err != nil {
 		return nil, fmt.Errorf("reconstructing test data: %w", err)
+	}
+	if f, ok := m.(models.Figurer); ok {
+		if s.Figures, err = f.Figures(test.X, test.N, o.seed); err != nil {
+			return nil, fmt.Errorf("test figures: %w", err)
+		}
 	}
 	s.TestMSE = eval.MSE(test.X, recon)
 	s.TestPSNR = eval.MeanPSNR(test.X, recon, test.Dim(), 1)
@@ -452,8 +477,12 @@ func printSummary(w io.Writer, s *summary) {
 	if s.PCAMSE != nil {
 		fmt.Fprintf(w, "  PCA MSE    %.5f   (same number of components, fitted on the same training data)\n", *s.PCAMSE)
 	}
-	for k, v := range s.Parts {
-		fmt.Fprintf(w, "  %-10s %.5f\n", k, v)
+	fmt.Fprintf(w, "  test loss  %.5f\n", s.TestLoss)
+	for _, k := range slices.Sorted(maps.Keys(s.Parts)) {
+		fmt.Fprintf(w, "  %-10s %.5f\n", k, s.Parts[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Figures)) {
+		fmt.Fprintf(w, "  %-20s %.5f\n", k, s.Figures[k])
 	}
 	if s.Checkpoint == "" {
 		fmt.Fprintf(w, "  checkpoint none (no epoch was trained)\n")
@@ -464,4 +493,34 @@ func printSummary(w io.Writer, s *summary) {
 		fmt.Fprintf(w, "  stopped    %s\n", s.Stopped)
 	}
 	fmt.Fprintf(w, "  picture    %s\n", s.Picture)
+}
+
+// fitScaler fits the -scale scaler on the training split and applies it to
+// every split, so that the model and cmd/eval see the same features.
+func fitScaler(o *options, sets ...*dataset.Dataset) (*dataset.Scaler, error) {
+	kind := o.scale
+	if kind == "auto" {
+		kind = "none"
+		if strings.EqualFold(filepath.Ext(o.data), ".csv") {
+			kind = "minmax"
+		}
+	}
+	if kind == "none" {
+		return nil, nil
+	}
+	sc, err := dataset.FitScaler(kind, sets[0])
+	if err != nil {
+		return nil, fmt.Errorf("-scale: %w", err)
+	}
+	seen := map[*dataset.Dataset]bool{}
+	for _, d := range sets {
+		if d == nil || seen[d] {
+			continue
+		}
+		seen[d] = true
+		if err := sc.Apply(d); err != nil {
+			return nil, fmt.Errorf("-scale: %w", err)
+		}
+	}
+	return sc, nil
 }

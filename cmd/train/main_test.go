@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hourglass-ml/hourglass/checkpoint"
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
@@ -46,7 +48,7 @@ func TestBadInputs(t *testing.T) {
 		{"missing data dir", []string{"-data", filepath.Join(dir, "nope")}, "nope"},
 		{"truncated gz", []string{"-data", truncated}, "train-images-idx3-ubyte.gz"},
 		{"wrong magic", []string{"-data", magic}, "magic"},
-		{"unknown model", []string{"-model", "nosuch"}, "valid: basic, deep"},
+		{"unknown model", []string{"-model", "nosuch"}, "valid: basic, deep, denoising, sparse, conv, vae, convvae"},
 		{"zero batch", []string{"-batch", "0"}, "-batch 0"},
 		{"negative epochs", []string{"-epochs", "-1"}, "-epochs -1"},
 		{"stray argument", []string{"extra"}, "unexpected argument"},
@@ -249,4 +251,28 @@ func checkpointWeights(t *testing.T, dir string) map[string][]float32 {
 		out[p.Name] = p.Data()
 	}
 	return out
+}
+
+func TestTrainCSVStoresScaler(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,c,d\n")
+	for i := 0; i < 200; i++ {
+		x := float64(i % 17)
+		// Columns on very different scales: min-max scaling must bring them to [0,1].
+		fmt.Fprintf(&b, "%g,%g,%g,%g\n", x, 1000+50*x, -x/100, 3.0)
+	}
+	csv := filepath.Join(dir, "t.csv")
+	require.NoError(t, os.WriteFile(csv, []byte(b.String()), 0o644))
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr := runCmd("-model", "basic", "-latent", "2", "-data", csv, "-epochs", "2", "-batch", "16", "-out", out, "-json")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, `"test_mse"`)
+	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
+	require.NoError(t, err)
+	var sc dataset.Scaler
+	require.NoError(t, json.Unmarshal([]byte(f.Metadata["scaler"]), &sc))
+	assert.Equal(t, "minmax", sc.Kind)
+	require.Len(t, sc.A, 4)
+	assert.InDelta(t, 1000, sc.A[1], 1e-3, "min of column b on the training split")
 }
