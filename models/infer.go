@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/graph"
 )
 
 // InferBatch is the batch size of inference graphs: large enough to keep
@@ -22,7 +24,13 @@ func Decode(m Model, z []float32, n int) ([]float32, error) {
 
 // Reconstruct returns Decode(Encode(x)) without corruption or sampling.
 func Reconstruct(m Model, x []float32, n int) ([]float32, error) {
-	return apply(m, x, n, m.Spec().InputDim(), func(in *G.Node) (*G.Node, error) {
+	return ReconstructBatch(m, x, n, InferBatch)
+}
+
+// ReconstructBatch is Reconstruct with graphs of the given batch size:
+// larger batches score faster and take more memory.
+func ReconstructBatch(m Model, x []float32, n, batch int) ([]float32, error) {
+	return applyBatch(m, x, n, m.Spec().InputDim(), batch, func(in *G.Node) (*G.Node, error) {
 		z, err := m.Encode(in)
 		if err != nil {
 			return nil, err
@@ -34,13 +42,20 @@ func Reconstruct(m Model, x []float32, n int) ([]float32, error) {
 // apply runs fn over n rows of width inDim in batches of InferBatch,
 // zero-padding the last batch and dropping its padded rows.
 func apply(m Model, data []float32, n, inDim int, fn func(*G.Node) (*G.Node, error)) ([]float32, error) {
+	return applyBatch(m, data, n, inDim, InferBatch, fn)
+}
+
+func applyBatch(m Model, data []float32, n, inDim, batch int, fn func(*G.Node) (*G.Node, error)) ([]float32, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("inference batch size %d must be positive", batch)
+	}
 	if n <= 0 {
 		return nil, fmt.Errorf("no samples to run through the model")
 	}
 	if len(data) != n*inDim {
 		return nil, fmt.Errorf("input has %d values, want %d samples × %d = %d", len(data), n, inDim, n*inDim)
 	}
-	batch := min(InferBatch, n)
+	batch = min(batch, n)
 	g := G.NewGraph()
 	defer m.Params().Forget(g)
 	x, xData := input(g, "x", batch, inDim)
@@ -50,7 +65,10 @@ func apply(m Model, data []float32, n, inDim int, fn func(*G.Node) (*G.Node, err
 	}
 	var out G.Value
 	G.Read(y, &out)
-	vm := G.NewTapeMachine(g)
+	vm, err := graph.NewMachine(g, graph.DefaultDevice())
+	if err != nil {
+		return nil, err
+	}
 	defer vm.Close()
 	outDim := y.Shape().TotalSize() / batch
 	res := make([]float32, n*outDim)

@@ -309,6 +309,11 @@ func TestInferenceShapes(t *testing.T) {
 	r, err := models.Reconstruct(m, x, n)
 	require.NoError(t, err)
 	assert.Equal(t, y, r, "Reconstruct must equal Decode(Encode(x))")
+	r7, err := models.ReconstructBatch(m, x, n, 7)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, r, r7, 1e-6, "the batch size must not change outputs")
+	_, err = models.ReconstructBatch(m, x, n, 0)
+	assert.ErrorContains(t, err, "batch size 0")
 	for _, v := range r {
 		require.True(t, v > 0 && v < 1, "sigmoid output %v", v)
 	}

@@ -48,6 +48,9 @@ func main() {
 	}
 }
 
+// inferBatch is the scoring batch size the peer uses too.
+const inferBatch = 1024
+
 func run(kind, data, build string, epochs, batch, passes int) error {
 	if epochs < 2 {
 		return fmt.Errorf("-epochs %d: need at least 2 (one warm-up, one timed)", epochs)
@@ -85,7 +88,7 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 	var times []float64
 	for i := 0; i <= passes; i++ {
 		start := time.Now()
-		if _, err := models.Reconstruct(m, d.X, d.N); err != nil {
+		if _, err := models.ReconstructBatch(m, d.X, d.N, inferBatch); err != nil {
 			return err
 		}
 		if i > 0 { // the first pass warms up
