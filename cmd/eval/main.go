@@ -23,6 +23,7 @@ import (
 	"github.com/hourglass-ml/hourglass/apps"
 	"github.com/hourglass-ml/hourglass/checkpoint"
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/graph"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
 )
@@ -61,6 +62,7 @@ type options struct {
 	lr            float64
 	knnK          int
 	knnTrain      int
+	device        string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -74,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.out, "out", "", "output directory (default <checkpoint dir>/eval-<task>)")
 	fs.BoolVar(&o.json, "json", false, "print every figure as one JSON object on stdout")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (noise, samples, subsets)")
+	fs.StringVar(&o.device, "device", graph.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
 	fs.IntVar(&o.limit, "limit", 0, "use only the first N test samples (0: all)")
 	fs.StringVar(&o.noise, "noise", "", "denoise corruption: "+strings.Join(models.NoiseKinds(), ", ")+" (default: the checkpoint's training noise, else gaussian)")
 	fs.Float64Var(&o.noiseStd, "noise-std", 0, "standard deviation of gaussian noise (default: the checkpoint's, else 0.3)")
@@ -119,6 +122,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case o.noiseStd < 0 || o.noiseFrac < 0 || o.noiseFrac > 1:
 		return nil, fmt.Errorf("-noise-std %g / -noise-frac %g: must be positive (and the fraction at most 1)", o.noiseStd, o.noiseFrac)
 	}
+	dev, err := graph.ParseDevice(o.device)
+	if err != nil {
+		return nil, fmt.Errorf("-device: %w", err)
+	}
+	if dev != graph.DefaultDevice() {
+		// Gorgonia's cuda build places every op on the GPU by itself, so a
+		// build runs on one device only.
+		return nil, fmt.Errorf("-device %s: this binary runs on %s only", dev, graph.DefaultDevice())
+	}
 	if o.out == "" {
 		o.out = filepath.Join(filepath.Dir(o.checkpoint), "eval-"+o.task)
 	}
@@ -156,6 +168,10 @@ func (o *options) noiseSpec(spec models.Spec) models.NoiseSpec {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if hint := graph.MisplacedTagHint(args); hint != "" {
+		fmt.Fprintf(stderr, "eval: %s\n", hint)
+		return 2
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -252,6 +252,8 @@ func TestBadInputs(t *testing.T) {
 		{"not a checkpoint", []string{"-checkpoint", notCkpt}, []string{"x.safetensors"}},
 		{"unknown task", []string{"-checkpoint", ckpt, "-task", "dance"}, []string{"-task \"dance\"", "recon"}},
 		{"percentile 150", []string{"-checkpoint", ckpt, "-task", "anomaly", "-percentile", "150"}, []string{"-percentile 150"}},
+		{"cuda in a CPU build", []string{"-checkpoint", ckpt, "-device", "cuda"}, []string{"without CUDA support", "-tags cuda"}},
+		{"misplaced -tags", []string{"-tags", "cuda", "-checkpoint", ckpt}, []string{"go run -tags cuda"}},
 		{"bad contamination", []string{"-checkpoint", ckpt, "-task", "anomaly", "-contamination", "0.9"}, []string{"-contamination 0.9"}},
 		{"empty csv", []string{"-checkpoint", ckpt, "-data", empty}, []string{"empty.csv", "empty"}},
 		{"non-numeric cell", []string{"-checkpoint", ckpt, "-data", bad}, []string{"bad.csv", "line 3", "column 2", "oops"}},
