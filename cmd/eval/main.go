@@ -169,7 +169,7 @@ func (o *options) noiseSpec(spec models.Spec) models.NoiseSpec {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if hint := graph.MisplacedTagHint(args); hint != "" {
-		fmt.Fprintf(stderr, "eval: %s\n", hint)
+		fmt.Fprintf(stderr, "eval: %s\n", strings.ReplaceAll(hint, "./cmd/train", "./cmd/eval"))
 		return 2
 	}
 	o, err := parseFlags(args, stderr)
