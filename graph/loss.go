@@ -106,6 +106,10 @@ func ParseLoss(s string) (Loss, error) {
 func (l Loss) Build(pred, target *G.Node) (*G.Node, error) {
 	switch l {
 	case LossMSE, "":
+		if pred.Dtype() == tensor.Float32 && target.Op() == nil {
+			// Fused loss and gradient (fused_loss.go); the target is data.
+			return MSELoss(pred, target)
+		}
 		return MSE(pred, target)
 	case LossBCE:
 		return BCE(pred, target)

@@ -127,6 +127,18 @@ func stepRNG(seed uint64, step int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, uint64(step)))
 }
 
+// firstNonFinite names the first parameter holding a NaN or infinity.
+func firstNonFinite(params []*graph.Param) string {
+	for _, p := range params {
+		for _, v := range p.Data() {
+			if v-v != 0 { // NaN and ±Inf are the only values for which v-v is not 0
+				return p.Name
+			}
+		}
+	}
+	return ""
+}
+
 // ErrNonFinite marks a run stopped by a NaN or infinite loss.
 var ErrNonFinite = errors.New("loss is not finite")
 
@@ -246,6 +258,16 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 			}
 			if err := opt.Step(step.params, grads, lr); err != nil {
 				return res, err
+			}
+			if p := firstNonFinite(step.params); p != "" {
+				// Saturated activations can keep the loss finite while the
+				// weights overflow; stop here rather than train on garbage.
+				kept := ""
+				if res.Checkpoint != "" {
+					kept = fmt.Sprintf("; the last good checkpoint is %s", res.Checkpoint)
+				}
+				return res, fmt.Errorf("epoch %d step %d: %w (parameter %s overflowed): lower the learning rate (-lr %g, %g at this step) or set -clip-norm%s",
+					epoch, st.Step+1, ErrNonFinite, p, cfg.LR, lr, kept)
 			}
 			// Gorgonia accumulates into the gradient buffers across runs.
 			for _, g := range grads {

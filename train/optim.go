@@ -243,7 +243,14 @@ func (a *Adam) Step(params []*graph.Param, grads [][]float32, lr float64) error 
 	}
 	for i, p := range params {
 		w := p.Data()
-		adamUpdate(w, grads[i], a.bufs.get("m", p.Name, len(w)), a.bufs.get("v", p.Name, len(w)), h)
+		m, v := a.bufs.get("m", p.Name, len(w)), a.bufs.get("v", p.Name, len(w))
+		if a.Decoupled {
+			adamUpdate(w, grads[i], m, v, h)
+			continue
+		}
+		// The vectorised kernel (AVX2 where the CPU has it, split across
+		// cores for large tensors) computes the same rule as adamUpdate.
+		graph.AdamUpdate(w, grads[i], m, v, float32(lr), h.b1, h.b2, h.eps, float32(bc1), float32(bc2), h.l2)
 	}
 	return nil
 }

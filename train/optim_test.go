@@ -231,3 +231,17 @@ func TestOptimConfigErrors(t *testing.T) {
 		assert.ErrorContains(t, err, tc.want)
 	}
 }
+
+func TestFirstNonFinite(t *testing.T) {
+	for _, tc := range []struct {
+		vals []float32
+		want string
+	}{
+		{[]float32{1, -2, 3e38}, ""},
+		{[]float32{1, float32(math.Inf(1))}, "w"},
+		{[]float32{float32(math.NaN())}, "w"},
+		{[]float32{float32(math.Inf(-1)), 0}, "w"},
+	} {
+		assert.Equal(t, tc.want, firstNonFinite([]*graph.Param{param("ok", 0, 0), param("w", append(tc.vals, 0)...)}), "%v", tc.vals)
+	}
+}

@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -186,9 +187,10 @@ func TestResumeRejectsForeignRuns(t *testing.T) {
 	}
 }
 
-// TestNonFiniteLossKeepsLastCheckpoint resumes a healthy run with an absurd
-// learning rate: the run must stop naming epoch and step, and the last
-// checkpoint must still hold the healthy weights.
+// TestNonFiniteLossKeepsLastCheckpoint resumes a healthy run with a NaN
+// planted in one weight (as a diverged step would leave it): the run must stop
+// naming epoch and step, and the last checkpoint must still hold the healthy
+// weights.
 func TestNonFiniteLossKeepsLastCheckpoint(t *testing.T) {
 	tr, val := sample(t, 250)
 	dir := t.TempDir()
@@ -200,7 +202,8 @@ func TestNonFiniteLossKeepsLastCheckpoint(t *testing.T) {
 	last := filepath.Join(dir, train.LastName)
 	loaded, err := train.LoadCheckpoint(last)
 	require.NoError(t, err)
-	cfg.Epochs, cfg.LR, cfg.Resume = 3, 1e38, loaded
+	cfg.Epochs, cfg.Resume = 3, loaded
+	loaded.Model.Params().List()[0].Data()[0] = float32(math.NaN())
 	_, err = train.Fit(context.Background(), loaded.Model, tr, val, cfg)
 	require.ErrorIs(t, err, train.ErrNonFinite)
 	assert.Regexp(t, `epoch 2 step 1[0-9]: `, err.Error())

@@ -1,0 +1,29 @@
+//go:build amd64
+
+package graph
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2FMA selects the assembly elementwise kernels; fixed at start-up.
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func reluBiasAVX2(y, b *float32, n int)
+
+//go:noescape
+func sigmoidBiasAVX2(y, b *float32, n int)
+
+//go:noescape
+func reluGradAVX2(y, gy, dz *float32, n int)
+
+//go:noescape
+func sigmoidGradAVX2(y, gy, dz *float32, n int)
+
+//go:noescape
+func addToAVX2(dst, src *float32, n int)
+
+//go:noescape
+func adamAVX2(param, grad, m, v *float32, n int, k *adamConsts)
+
+//go:noescape
+func sqDiffSumAVX2(p, t *float32, n int, acc *[4]float64)

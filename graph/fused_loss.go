@@ -1,0 +1,168 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MSELoss adds one fused node computing mean((pred-target)²) over all elements.
+// Its gradient node computes 2·g·(pred-target)/N in a single pass; target gets
+// no gradient (it is data).
+func MSELoss(pred, target *gorgonia.Node) (*gorgonia.Node, error) {
+	if !pred.Shape().Eq(target.Shape()) {
+		return nil, fmt.Errorf("mse loss: prediction %v and target %v must have the same shape", pred.Shape(), target.Shape())
+	}
+	if pred.Dtype() != tensor.Float32 || target.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("mse loss: prediction and target must be float32, got %v and %v", pred.Dtype(), target.Dtype())
+	}
+	n, err := gorgonia.ApplyOp(&mseOp{dims: pred.Shape().Dims()}, pred, target)
+	if err != nil {
+		return nil, fmt.Errorf("mse loss: %w", err)
+	}
+	return n, nil
+}
+
+type mseOp struct {
+	dims int
+	out  gorgonia.F32
+}
+
+func (op *mseOp) Arity() int { return 2 }
+func (op *mseOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := gorgonia.TensorType{Dims: op.dims, Of: a}
+	return hm.NewFnType(t, t, a)
+}
+func (op *mseOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
+func (op *mseOp) ReturnsPtr() bool      { return false }
+func (op *mseOp) CallsExtern() bool     { return false }
+func (op *mseOp) OverwritesInput() int  { return -1 }
+func (op *mseOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *mseOp) Hashcode() uint32      { return hashOf(op) }
+func (op *mseOp) String() string        { return fmt.Sprintf("MSELoss{%dd}", op.dims) }
+
+func (op *mseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := checkArity("mse loss", 2, len(in)); err != nil {
+		return nil, err
+	}
+	p, _, err := f32s(in[0], "mse loss prediction")
+	if err != nil {
+		return nil, err
+	}
+	t, _, err := f32s(in[1], "mse loss target")
+	if err != nil {
+		return nil, err
+	}
+	if len(p) != len(t) || len(p) == 0 {
+		return nil, fmt.Errorf("mse loss: prediction has %d values, target %d: need equal, non-zero", len(p), len(t))
+	}
+	op.out = gorgonia.F32(sqDiffSum(p, t[:len(p)]) / float64(len(p)))
+	return &op.out, nil
+}
+
+// sqDiffSum is Σ(p-t)² with float64 accumulation: exact enough for 10⁶ terms.
+func sqDiffSum(p, t []float32) float64 {
+	var acc [4]float64
+	if hasAVX2FMA && len(p) >= 8 {
+		j := len(p) &^ 7
+		sqDiffSumAVX2(&p[0], &t[0], j, &acc)
+		p, t = p[j:], t[j:]
+	}
+	t = t[:len(p)]
+	for i, v := range p {
+		d := v - t[i]
+		acc[i&3] += float64(d * d)
+	}
+	return acc[0] + acc[1] + acc[2] + acc[3]
+}
+
+func (op *mseOp) DiffWRT(int) []bool { return []bool{true, false} }
+
+func (op *mseOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if err := checkArity("mse loss gradient", 2, len(inputs)); err != nil {
+		return nil, err
+	}
+	d, err := gorgonia.ApplyOp(&mseGradOp{dims: op.dims}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, fmt.Errorf("mse loss gradient: %w", err)
+	}
+	return gorgonia.Nodes{d, nil}, nil
+}
+
+// mseGradOp: dpred = g·2·(pred-target)/N.
+type mseGradOp struct {
+	dims int
+	out  *tensor.Dense
+}
+
+func (op *mseGradOp) Arity() int { return 3 }
+func (op *mseGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := gorgonia.TensorType{Dims: op.dims, Of: a}
+	return hm.NewFnType(t, t, a, t)
+}
+func (op *mseGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("mse loss gradient: want a shape, got %v", in[0])
+	}
+	return s.Clone(), nil
+}
+func (op *mseGradOp) ReturnsPtr() bool      { return false }
+func (op *mseGradOp) CallsExtern() bool     { return false }
+func (op *mseGradOp) OverwritesInput() int  { return -1 }
+func (op *mseGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *mseGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *mseGradOp) String() string        { return fmt.Sprintf("MSELossGrad{%dd}", op.dims) }
+func (op *mseGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := checkArity("mse loss gradient", 3, len(in)); err != nil {
+		return nil, err
+	}
+	p, ps, err := f32s(in[0], "mse loss gradient prediction")
+	if err != nil {
+		return nil, err
+	}
+	t, _, err := f32s(in[1], "mse loss gradient target")
+	if err != nil {
+		return nil, err
+	}
+	g, err := scalarOf(in[2])
+	if err != nil {
+		return nil, fmt.Errorf("mse loss gradient: %w", err)
+	}
+	if len(p) != len(t) || len(p) == 0 {
+		return nil, fmt.Errorf("mse loss gradient: prediction has %d values, target %d", len(p), len(t))
+	}
+	out := ownBuf(&op.out, ps...)
+	d := out.Float32s()[:len(p)]
+	t = t[:len(p)]
+	s := 2 * g / float32(len(p))
+	parallelFor(len(p), len(p), func(lo, hi int) {
+		dd, tt := d[lo:hi], t[lo:hi]
+		for i, v := range p[lo:hi] {
+			dd[i] = s * (v - tt[i])
+		}
+	})
+	return out, nil
+}
+
+func scalarOf(v gorgonia.Value) (float32, error) {
+	switch s := v.(type) {
+	case *gorgonia.F32:
+		return float32(*s), nil
+	case *tensor.Dense:
+		if d, ok := s.Data().([]float32); ok && len(d) == 1 {
+			return d[0], nil
+		}
+		if d, ok := s.Data().(float32); ok {
+			return d, nil
+		}
+	}
+	return 0, fmt.Errorf("incoming gradient must be a float32 scalar, got %T", v)
+}

@@ -1,0 +1,20 @@
+//go:build openblas
+
+// Package openblas reports which kernel the OpenBLAS library linked into an
+// `-tags openblas` build picked. It lives apart from package graph because a
+// cgo package cannot also hold Go assembly.
+package openblas
+
+/*
+#cgo LDFLAGS: -lopenblas
+char* openblas_get_corename(void);
+int openblas_get_num_threads(void);
+*/
+import "C"
+
+// CoreName is the CPU core OpenBLAS selected at load time, e.g. "Haswell" or
+// "SkylakeX" (OPENBLAS_CORETYPE overrides it).
+func CoreName() string { return C.GoString(C.openblas_get_corename()) }
+
+// NumThreads is OpenBLAS's thread count (OPENBLAS_NUM_THREADS sets it).
+func NumThreads() int { return int(C.openblas_get_num_threads()) }
