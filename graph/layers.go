@@ -80,9 +80,10 @@ func (d *Dense) Forward(ps *Params, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("dense %s: input shape %v, want (batch, %d)", d.W.Name, x.Shape(), d.In)
 	}
 	g := x.Graph()
-	if x.Dtype() == G.Float32 {
+	if x.Dtype() == G.Float32 && !CUDAEnabled() {
 		// One fused op: a GEMM plus one pass for bias and activation, with a
-		// hand-written backward pass (fused_dense.go).
+		// hand-written backward pass (fused_dense.go). It is a CPU op, so
+		// CUDA builds keep Gorgonia's GPU-capable Mul and BroadcastAdd.
 		y, err := DenseAct(x, ps.Node(g, d.W), ps.Node(g, d.B), d.Act)
 		if err != nil {
 			return nil, fmt.Errorf("dense %s: %w", d.W.Name, err)

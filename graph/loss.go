@@ -106,7 +106,7 @@ func ParseLoss(s string) (Loss, error) {
 func (l Loss) Build(pred, target *G.Node) (*G.Node, error) {
 	switch l {
 	case LossMSE, "":
-		if pred.Dtype() == tensor.Float32 && target.Op() == nil {
+		if pred.Dtype() == tensor.Float32 && target.Op() == nil && !CUDAEnabled() {
 			// Fused loss and gradient (fused_loss.go); the target is data.
 			return MSELoss(pred, target)
 		}
