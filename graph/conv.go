@@ -56,6 +56,17 @@ func (c *Conv2d) Forward(ps *Params, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	g := x.Graph()
+	if x.Dtype() == tensor.Float32 {
+		act := c.Act
+		if act == "" {
+			act = Identity
+		}
+		y, err := Conv2dAct(x, ps.Node(g, c.W), ps.Node(g, c.B), c.Stride, c.Pad, act)
+		if err != nil {
+			return nil, fmt.Errorf("conv %s: %w", c.W.Name, err)
+		}
+		return y, nil
+	}
 	y, err := G.Conv2d(x, ps.Node(g, c.W), tensor.Shape{c.Kernel, c.Kernel}, []int{c.Pad, c.Pad}, []int{c.Stride, c.Stride}, []int{1, 1})
 	if err != nil {
 		return nil, fmt.Errorf("conv %s: %w", c.W.Name, err)
