@@ -62,21 +62,7 @@ func (m *convAE) Encode(x *G.Node) (*G.Node, error) {
 func (m *convAE) Decode(z *G.Node) (*G.Node, error) { return m.decoder.Forward(m.params, z) }
 
 func (m *convAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
-	x, xData := input(g, "x", batch, m.spec.InputDim())
-	z, err := m.Encode(x)
-	if err != nil {
-		return nil, err
-	}
-	xHat, err := m.Decode(z)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := m.loss.Build(xHat, x)
-	if err != nil {
-		return nil, err
-	}
-	return &Objective{Graph: g, Batch: batch, Loss: loss,
-		Feed: func(clean []float32, _ *rand.Rand) { copy(xData, clean) }}, nil
+	return reconObjective(m, m.loss, g, batch)
 }
 
 // convEncoder is the stack of stride-2 3×3 convolutions (ReLU) shared by the

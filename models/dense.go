@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 
@@ -71,21 +70,7 @@ func (m *denseAE) Encode(x *G.Node) (*G.Node, error) { return m.encoder.Forward(
 func (m *denseAE) Decode(z *G.Node) (*G.Node, error) { return m.decoder.Forward(m.params, z) }
 
 func (m *denseAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
-	x, xData := input(g, "x", batch, m.spec.InputDim())
-	z, err := m.Encode(x)
-	if err != nil {
-		return nil, err
-	}
-	xHat, err := m.Decode(z)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := m.loss.Build(xHat, x)
-	if err != nil {
-		return nil, err
-	}
-	return &Objective{Graph: g, Batch: batch, Loss: loss,
-		Feed: func(clean []float32, _ *rand.Rand) { copy(xData, clean) }}, nil
+	return reconObjective(m, m.loss, g, batch)
 }
 
 func reversed(s []int) []int {

@@ -152,3 +152,31 @@ func input(g *G.ExprGraph, name string, batch, dim int) (*G.Node, []float32) {
 	t := tensorOf(data, batch, dim)
 	return G.NewMatrix(g, G.Float32, G.WithShape(batch, dim), G.WithName(name), G.WithValue(t)), data
 }
+
+// autoencode builds x → z = Encode(x) → x̂ = Decode(z) for a batch and the
+// reconstruction loss of x̂ against x; kinds that add terms start from it.
+func autoencode(m Model, loss graph.Loss, g *G.ExprGraph, batch int) (x *G.Node, xData []float32, z, recon *G.Node, err error) {
+	x, xData = input(g, "x", batch, m.Spec().InputDim())
+	if z, err = m.Encode(x); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	xHat, err := m.Decode(z)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if recon, err = loss.Build(xHat, x); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return x, xData, z, recon, nil
+}
+
+// reconObjective is a plain autoencoder's objective: the reconstruction loss
+// of the clean input.
+func reconObjective(m Model, loss graph.Loss, g *G.ExprGraph, batch int) (*Objective, error) {
+	_, xData, _, recon, err := autoencode(m, loss, g, batch)
+	if err != nil {
+		return nil, err
+	}
+	return &Objective{Graph: g, Batch: batch, Loss: recon,
+		Feed: func(clean []float32, _ *rand.Rand) { copy(xData, clean) }}, nil
+}

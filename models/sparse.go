@@ -33,16 +33,7 @@ func newSparseAE(spec Spec) (*sparseAE, error) {
 }
 
 func (m *sparseAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
-	x, xData := input(g, "x", batch, m.spec.InputDim())
-	z, err := m.Encode(x)
-	if err != nil {
-		return nil, err
-	}
-	xHat, err := m.Decode(z)
-	if err != nil {
-		return nil, err
-	}
-	recon, err := m.loss.Build(xHat, x)
+	_, xData, z, recon, err := autoencode(m, m.loss, g, batch)
 	if err != nil {
 		return nil, err
 	}
