@@ -40,17 +40,9 @@ func newDenseAE(spec Spec) (*denseAE, error) {
 // the code layer's activation codeAct; the denoising and sparse kinds share
 // it.
 func newDenseNet(spec Spec, codeAct graph.Activation) (*denseAE, error) {
-	act, err := graph.ParseActivation(spec.Activation)
+	act, out, loss, err := spec.parts()
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
-	}
-	out, err := graph.ParseActivation(spec.Output)
-	if err != nil {
-		return nil, fmt.Errorf("model %s output: %w", spec.Kind, err)
-	}
-	loss, err := graph.ParseLoss(spec.Loss)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
+		return nil, err
 	}
 	rng := initRNG(spec)
 	m := &denseAE{spec: spec, params: graph.NewParams(), loss: loss}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/hourglass-ml/hourglass/graph"
 )
 
 // Spec is everything needed to rebuild a model: it is stored in every
@@ -155,4 +157,19 @@ func (s Spec) validateSparsity() error {
 		return fmt.Errorf("model sparse: sparsity beta %g needs a target activation rho in (0, 1)", sp.Beta)
 	}
 	return nil
+}
+
+// parts parses the spec's hidden and output activations and its
+// reconstruction loss, naming the model in any error.
+func (s Spec) parts() (act, out graph.Activation, loss graph.Loss, err error) {
+	if act, err = graph.ParseActivation(s.Activation); err != nil {
+		return "", "", "", fmt.Errorf("model %s: %w", s.Kind, err)
+	}
+	if out, err = graph.ParseActivation(s.Output); err != nil {
+		return "", "", "", fmt.Errorf("model %s output: %w", s.Kind, err)
+	}
+	if loss, err = graph.ParseLoss(s.Loss); err != nil {
+		return "", "", "", fmt.Errorf("model %s: %w", s.Kind, err)
+	}
+	return act, out, loss, nil
 }

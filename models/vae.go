@@ -32,17 +32,9 @@ type block interface {
 }
 
 func newVAE(spec Spec) (*vae, error) {
-	act, err := graph.ParseActivation(spec.Activation)
+	act, out, recon, err := spec.parts()
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
-	}
-	out, err := graph.ParseActivation(spec.Output)
-	if err != nil {
-		return nil, fmt.Errorf("model %s output: %w", spec.Kind, err)
-	}
-	recon, err := graph.ParseLoss(spec.Loss)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
+		return nil, err
 	}
 	m := &vae{spec: spec, params: graph.NewParams(), recon: recon}
 	rng := initRNG(spec)
