@@ -30,13 +30,27 @@ func Reconstruct(m Model, x []float32, n int) ([]float32, error) {
 // ReconstructBatch is Reconstruct with graphs of the given batch size:
 // larger batches score faster and take more memory.
 func ReconstructBatch(m Model, x []float32, n, batch int) ([]float32, error) {
-	return applyBatch(m, x, n, m.Spec().InputDim(), batch, func(in *G.Node) (*G.Node, error) {
+	return applyInto(m, nil, x, n, m.Spec().InputDim(), batch, autoencoder(m))
+}
+
+// ReconstructInto is ReconstructBatch writing into dst (n×C·H·W), so that a
+// scorer called again and again reuses one output buffer.
+func ReconstructInto(m Model, dst, x []float32, n, batch int) error {
+	if len(dst) != n*m.Spec().InputDim() {
+		return fmt.Errorf("output buffer has %d values, want %d samples × %d", len(dst), n, m.Spec().InputDim())
+	}
+	_, err := applyInto(m, dst, x, n, m.Spec().InputDim(), batch, autoencoder(m))
+	return err
+}
+
+func autoencoder(m Model) func(*G.Node) (*G.Node, error) {
+	return func(in *G.Node) (*G.Node, error) {
 		z, err := m.Encode(in)
 		if err != nil {
 			return nil, err
 		}
 		return m.Decode(z)
-	})
+	}
 }
 
 // apply runs fn over n rows of width inDim in batches of InferBatch,
@@ -46,6 +60,12 @@ func apply(m Model, data []float32, n, inDim int, fn func(*G.Node) (*G.Node, err
 }
 
 func applyBatch(m Model, data []float32, n, inDim, batch int, fn func(*G.Node) (*G.Node, error)) ([]float32, error) {
+	return applyInto(m, nil, data, n, inDim, batch, fn)
+}
+
+// applyInto runs fn over the rows of data and writes the outputs into res,
+// or into a new slice when res is nil.
+func applyInto(m Model, res, data []float32, n, inDim, batch int, fn func(*G.Node) (*G.Node, error)) ([]float32, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("inference batch size %d must be positive", batch)
 	}
@@ -71,7 +91,9 @@ func applyBatch(m Model, data []float32, n, inDim, batch int, fn func(*G.Node) (
 	}
 	defer vm.Close()
 	outDim := y.Shape().TotalSize() / batch
-	res := make([]float32, n*outDim)
+	if res == nil {
+		res = make([]float32, n*outDim)
+	}
 	for start := 0; start < n; start += batch {
 		k := min(batch, n-start)
 		copy(xData, data[start*inDim:(start+k)*inDim])

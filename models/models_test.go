@@ -312,6 +312,10 @@ func TestInferenceShapes(t *testing.T) {
 	r7, err := models.ReconstructBatch(m, x, n, 7)
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, r, r7, 1e-6, "the batch size must not change outputs")
+	buf := make([]float32, len(r))
+	require.NoError(t, models.ReconstructInto(m, buf, x, n, 64))
+	assert.InDeltaSlice(t, r, buf, 1e-6)
+	assert.ErrorContains(t, models.ReconstructInto(m, buf[1:], x, n, 64), "output buffer")
 	_, err = models.ReconstructBatch(m, x, n, 0)
 	assert.ErrorContains(t, err, "batch size 0")
 	for _, v := range r {

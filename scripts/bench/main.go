@@ -86,9 +86,10 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 		return err
 	}
 	var times []float64
+	out := make([]float32, len(d.X)) // reused: a scorer keeps its buffer
 	for i := 0; i <= passes; i++ {
 		start := time.Now()
-		if _, err := models.ReconstructBatch(m, d.X, d.N, inferBatch); err != nil {
+		if err := models.ReconstructInto(m, out, d.X, d.N, inferBatch); err != nil {
 			return err
 		}
 		if i > 0 { // the first pass warms up
