@@ -352,6 +352,12 @@ func (op *actGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 // actGrad writes dz = gy ⊙ act'(y), the derivative expressed through the output y.
 func actGrad(act Activation, y, gy, dz []float32) {
 	gy, dz = gy[:len(y)], dz[:len(y)]
+	if act == Sigmoid || act == Tanh {
+		// A saturated sigmoid output times the loss gradient underflows into
+		// the subnormal range (about 1e-40 for background pixels after a few
+		// epochs), and every product that reads it then runs slowly.
+		defer flushSubnormals(dz)
+	}
 	if hasAVX2FMA && len(y) >= 8 && (act == ReLU || act == Sigmoid) {
 		j := len(y) &^ 7
 		if act == ReLU {
@@ -380,6 +386,15 @@ func actGrad(act Activation, y, gy, dz []float32) {
 		}
 	default:
 		copy(dz, gy)
+	}
+}
+
+// flushSubnormals sets values whose exponent bits are zero (subnormals) to 0.
+func flushSubnormals(x []float32) {
+	for i, v := range x {
+		if math.Float32bits(v)&0x7f800000 == 0 {
+			x[i] = 0
+		}
 	}
 }
 
