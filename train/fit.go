@@ -215,6 +215,17 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	}
 	defer step.close()
 	save := func(paths []string) error {
+		// Saturated activations can keep the loss finite while weights
+		// overflow; checked once per save (not per step, it is a full pass
+		// over the weights) so that no checkpoint ever holds them.
+		if p := firstNonFinite(m.Params().List()); p != "" {
+			kept := ""
+			if res.Checkpoint != "" {
+				kept = fmt.Sprintf("; the last good checkpoint is %s", res.Checkpoint)
+			}
+			return fmt.Errorf("epoch %d step %d: %w (parameter %s is NaN or infinite): lower the learning rate (-lr %g) or set -clip-norm%s",
+				st.Epoch, st.Step, ErrNonFinite, p, cfg.LR, kept)
+		}
 		st.Optimizer = opt.Name()
 		st.Schedule = sched.State()
 		return saveCheckpoint(paths, m, opt, st, cfg.Meta)
@@ -258,16 +269,6 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 			}
 			if err := opt.Step(step.params, grads, lr); err != nil {
 				return res, err
-			}
-			if p := firstNonFinite(step.params); p != "" {
-				// Saturated activations can keep the loss finite while the
-				// weights overflow; stop here rather than train on garbage.
-				kept := ""
-				if res.Checkpoint != "" {
-					kept = fmt.Sprintf("; the last good checkpoint is %s", res.Checkpoint)
-				}
-				return res, fmt.Errorf("epoch %d step %d: %w (parameter %s overflowed): lower the learning rate (-lr %g, %g at this step) or set -clip-norm%s",
-					epoch, st.Step+1, ErrNonFinite, p, cfg.LR, lr, kept)
 			}
 			// Gorgonia accumulates into the gradient buffers across runs.
 			for _, g := range grads {

@@ -206,7 +206,9 @@ func TestNonFiniteLossKeepsLastCheckpoint(t *testing.T) {
 	loaded.Model.Params().List()[0].Data()[0] = float32(math.NaN())
 	_, err = train.Fit(context.Background(), loaded.Model, tr, val, cfg)
 	require.ErrorIs(t, err, train.ErrNonFinite)
-	assert.Regexp(t, `epoch 2 step 1[0-9]: `, err.Error())
+	// Either the loss turns NaN within epoch 2, or the NaN weight is caught
+	// before epoch 2's checkpoint would be written.
+	assert.Regexp(t, `epoch 2 step [0-9]+: `, err.Error())
 	assert.ErrorContains(t, err, "lower the learning rate")
 	assert.ErrorContains(t, err, last)
 	again, err := train.LoadCheckpoint(last)
