@@ -25,11 +25,12 @@ func NewConv2d(ps *Params, name string, inC, outC, kernel, stride, pad int, act 
 		return nil, fmt.Errorf("conv %s: channels %d→%d, kernel %d, stride %d, pad %d: sizes must be positive (pad non-negative)", name, inC, outC, kernel, stride, pad)
 	}
 	fanIn, fanOut := inC*kernel*kernel, outC*kernel*kernel
-	w, err := ps.New(name+".w", []int{outC, inC, kernel, kernel}, act.init(), fanIn, fanOut, rng)
+	wInit, bInit := ps.Scheme.inits(act)
+	w, err := ps.New(name+".w", []int{outC, inC, kernel, kernel}, wInit, fanIn, fanOut, rng)
 	if err != nil {
 		return nil, err
 	}
-	b, err := ps.New(name+".b", []int{outC}, Zeros, fanIn, fanOut, rng)
+	b, err := ps.New(name+".b", []int{outC}, bInit, fanIn, fanOut, rng)
 	if err != nil {
 		return nil, err
 	}

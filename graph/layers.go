@@ -46,14 +46,6 @@ func (a Activation) Apply(x *G.Node) (*G.Node, error) {
 	return nil, fmt.Errorf("unknown activation %q", a)
 }
 
-// init picks the initialisation that keeps activations well scaled.
-func (a Activation) init() Init {
-	if a == ReLU {
-		return HeNormal
-	}
-	return GlorotUniform
-}
-
 // Dense is a fully connected layer y = act(x·W + b) with W of shape in×out.
 type Dense struct {
 	In, Out int
@@ -63,11 +55,12 @@ type Dense struct {
 
 // NewDense creates the layer's parameters NAME.w and NAME.b in ps.
 func NewDense(ps *Params, name string, in, out int, act Activation, rng *rand.Rand) (*Dense, error) {
-	w, err := ps.New(name+".w", []int{in, out}, act.init(), in, out, rng)
+	wInit, bInit := ps.Scheme.inits(act)
+	w, err := ps.New(name+".w", []int{in, out}, wInit, in, out, rng)
 	if err != nil {
 		return nil, err
 	}
-	b, err := ps.New(name+".b", []int{out}, Zeros, in, out, rng)
+	b, err := ps.New(name+".b", []int{out}, bInit, in, out, rng)
 	if err != nil {
 		return nil, err
 	}

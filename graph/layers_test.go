@@ -95,12 +95,61 @@ func TestParams(t *testing.T) {
 	}
 	assert.Equal(t, 200*100+50*50, ps.Count())
 
+	f, err := ps.New("f", []int{400, 20}, graph.FanInUniform, 400, 20, rng)
+	require.NoError(t, err)
+	flimit := float32(1 / math.Sqrt(400))
+	var fmax float32
+	for _, v := range f.Data() {
+		require.LessOrEqual(t, v, flimit)
+		require.GreaterOrEqual(t, v, -flimit)
+		fmax = max(fmax, v)
+	}
+	assert.Greater(t, fmax, 0.9*flimit, "fills U(-1/sqrt(fan_in), 1/sqrt(fan_in))")
+
 	_, err = ps.New("w", []int{1}, graph.Zeros, 1, 1, rng)
 	assert.ErrorContains(t, err, "defined twice")
 	_, err = ps.New("bad", []int{0, 3}, graph.Zeros, 1, 1, rng)
 	assert.ErrorContains(t, err, "non-positive")
 	_, err = ps.New("bad2", []int{3}, "lecun", 1, 1, rng)
 	assert.ErrorContains(t, err, "unknown initialisation")
+}
+
+// TestSchemes checks which initialisation each scheme gives a layer's
+// weights and bias.
+func TestSchemes(t *testing.T) {
+	for _, tc := range []struct {
+		scheme     string
+		act        graph.Activation
+		wStd       float64 // expected standard deviation of the weights
+		zeroBiases bool
+	}{
+		{"", graph.ReLU, math.Sqrt(2.0 / 300), true},                          // He normal
+		{"he-glorot", graph.Sigmoid, math.Sqrt(6.0/500) / math.Sqrt(3), true}, // Glorot uniform
+		{"torch", graph.ReLU, 1 / math.Sqrt(300) / math.Sqrt(3), false},       // U(±1/√fan_in)
+	} {
+		t.Run(tc.scheme+"/"+string(tc.act), func(t *testing.T) {
+			scheme, err := graph.ParseScheme(tc.scheme)
+			require.NoError(t, err)
+			ps := graph.NewParams()
+			ps.Scheme = scheme
+			d, err := graph.NewDense(ps, "d", 300, 200, tc.act, rand.New(rand.NewPCG(4, 5)))
+			require.NoError(t, err)
+			var sq float64
+			for _, v := range d.W.Data() {
+				sq += float64(v) * float64(v)
+			}
+			assert.InDelta(t, tc.wStd, math.Sqrt(sq/float64(d.W.Size())), 0.05*tc.wStd)
+			nonZero := 0
+			for _, v := range d.B.Data() {
+				if v != 0 {
+					nonZero++
+				}
+			}
+			assert.Equal(t, tc.zeroBiases, nonZero == 0, "biases zero")
+		})
+	}
+	_, err := graph.ParseScheme("lecun")
+	assert.ErrorContains(t, err, "valid: he-glorot, torch")
 }
 
 func TestParseNames(t *testing.T) {

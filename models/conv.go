@@ -34,7 +34,11 @@ func newConvAE(spec Spec) (*convAE, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", spec.Kind, err)
 	}
-	m := &convAE{spec: spec, params: graph.NewParams(), loss: loss}
+	params, err := spec.newParams()
+	if err != nil {
+		return nil, err
+	}
+	m := &convAE{spec: spec, params: params, loss: loss}
 	rng := initRNG(spec)
 	if m.encoder, err = newConvEncoder(m.params, spec, rng); err != nil {
 		return nil, err

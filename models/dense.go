@@ -45,7 +45,11 @@ func newDenseNet(spec Spec, codeAct graph.Activation) (*denseAE, error) {
 		return nil, err
 	}
 	rng := initRNG(spec)
-	m := &denseAE{spec: spec, params: graph.NewParams(), loss: loss}
+	params, err := spec.newParams()
+	if err != nil {
+		return nil, err
+	}
+	m := &denseAE{spec: spec, params: params, loss: loss}
 	sizes := append(append([]int{spec.InputDim()}, spec.Hidden...), spec.Latent)
 	if m.encoder, err = graph.NewMLP(m.params, "encoder", sizes, act, codeAct, rng); err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/hourglass-ml/hourglass/graph"
 )
 
 // SpecFlags are the command-line settings that shape a model. cmd/train
@@ -22,6 +24,7 @@ type SpecFlags struct {
 	SparsityRho  float64
 	SparsityBeta float64
 	Beta         float64
+	Init         string
 
 	fs *flag.FlagSet
 }
@@ -50,6 +53,7 @@ func RegisterFlags(fs *flag.FlagSet) *SpecFlags {
 	fs.Float64Var(&f.SparsityRho, "sparsity-rho", 0, "sparse: target mean activation of a sigmoid code for the KL penalty (0: ReLU code, L1 penalty only)")
 	fs.Float64Var(&f.SparsityBeta, "sparsity-beta", DefaultSparsityBeta, "sparse: weight of the KL sparsity penalty (with -sparsity-rho)")
 	fs.Float64Var(&f.Beta, "beta", DefaultBeta, "vae, convvae: weight of the KL term of the ELBO")
+	fs.StringVar(&f.Init, "init", "", "weight initialisation: he-glorot (He for ReLU layers, Glorot otherwise, zero biases) or torch (PyTorch's U(±1/√fan_in)) (default: torch for vae, he-glorot otherwise)")
 	return f
 }
 
@@ -95,6 +99,9 @@ func (f *SpecFlags) Spec(inputShape []int, seed uint64) (Spec, error) {
 	if s.Kind == "vae" || s.Kind == "convvae" {
 		s.Beta = f.Beta
 	}
+	if f.Init != "" {
+		s.Init = f.Init
+	}
 	if err := s.Validate(); err != nil {
 		return Spec{}, fmt.Errorf("model flags: %w", err)
 	}
@@ -108,6 +115,9 @@ func (f *SpecFlags) Check() error {
 	}
 	if f.Latent < 0 {
 		return fmt.Errorf("-latent %d: must be positive (or 0 for the default)", f.Latent)
+	}
+	if _, err := graph.ParseScheme(f.Init); err != nil {
+		return fmt.Errorf("-init: %w", err)
 	}
 	if f.ReconLoss != "" && f.ReconLoss != "mse" && f.ReconLoss != "bce" {
 		return fmt.Errorf("-recon-loss %q: valid: mse, bce", f.ReconLoss)

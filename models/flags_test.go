@@ -47,6 +47,10 @@ func TestFlags(t *testing.T) {
 			assert.Equal(t, "mse", s.Loss)
 			assert.Equal(t, 8, s.Latent)
 			assert.Equal(t, uint64(9), s.InitSeed)
+			assert.Equal(t, "torch", s.Init, "PyTorch's initialisation by default")
+		}},
+		{"init flag", []string{"-model", "vae", "-init", "he-glorot"}, func(t *testing.T, s models.Spec) {
+			assert.Equal(t, "he-glorot", s.Init)
 		}},
 		{"convvae default", []string{"-model", "convvae"}, func(t *testing.T, s models.Spec) {
 			assert.Equal(t, 1.0, s.Beta)
@@ -57,6 +61,7 @@ func TestFlags(t *testing.T) {
 			assert.Nil(t, s.Noise)
 			assert.Nil(t, s.Sparsity)
 			assert.Zero(t, s.Beta)
+			assert.Equal(t, "he-glorot", s.Init)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,6 +88,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-model", "sparse", "-sparsity-rho", "1"}, "-sparsity-rho 1"},
 		{[]string{"-model", "vae", "-beta", "-1"}, "-beta -1"},
 		{[]string{"-recon-loss", "l2"}, `-recon-loss "l2"`},
+		{[]string{"-init", "lecun"}, `-init: unknown initialisation "lecun"`},
 		{[]string{"-model", "gan"}, "valid: basic, deep, denoising, sparse, conv, vae, convvae"},
 	} {
 		_, err := specFrom(tc.args...)

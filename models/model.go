@@ -126,8 +126,10 @@ func DefaultSpec(kind string, inputShape []int, latent int) (Spec, error) {
 		s.Channels = []int{32, 64}
 		s.Latent = 32
 	case "vae":
-		// The architecture of pytorch/examples' VAE: 784-400-(20, 20), 20-400-784.
+		// The architecture of pytorch/examples' VAE: 784-400-(20, 20), 20-400-784,
+		// initialised as PyTorch does: it reaches a lower ELBO from there.
 		s.Hidden = []int{400}
+		s.Init = string(graph.SchemeTorch)
 		s.Latent = 20
 		s.Loss = "bce"
 		s.Beta = DefaultBeta
@@ -138,6 +140,9 @@ func DefaultSpec(kind string, inputShape []int, latent int) (Spec, error) {
 		s.Beta = DefaultBeta
 	default:
 		return Spec{}, fmt.Errorf("unknown model kind %q (valid: %s)", kind, strings.Join(Kinds(), ", "))
+	}
+	if s.Init == "" {
+		s.Init = string(graph.SchemeByActivation)
 	}
 	if latent > 0 {
 		s.Latent = latent

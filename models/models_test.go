@@ -259,6 +259,7 @@ func TestSpecErrors(t *testing.T) {
 		{"negative beta", `{"kind":"vae","input_shape":[1,28,28],"latent":2,"hidden":[4],"beta":-1}`, "beta -1"},
 		{"conv without channels", `{"kind":"conv","input_shape":[1,28,28],"latent":2}`, "convolution channel"},
 		{"channels on deep", `{"kind":"deep","input_shape":[1,28,28],"latent":2,"channels":[4]}`, "apply only to conv"},
+		{"unknown init", `{"kind":"deep","input_shape":[1,28,28],"latent":2,"init":"lecun"}`, `unknown initialisation "lecun"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := models.ParseSpec(tc.json)

@@ -33,6 +33,9 @@ type Spec struct {
 	Sparsity *SparsitySpec `json:"sparsity,omitempty"`
 	// Beta weighs the KL term of variational kinds.
 	Beta float64 `json:"beta,omitempty"`
+	// Init is the initialisation scheme (graph.Scheme): he-glorot, or torch
+	// for PyTorch's defaults; empty in older checkpoints means he-glorot.
+	Init string `json:"init,omitempty"`
 	// InitSeed seeds the weight initialisation.
 	InitSeed uint64 `json:"init_seed"`
 }
@@ -107,6 +110,9 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("model %s: channels %v must be positive", s.Kind, s.Channels)
 		}
 	}
+	if _, err := graph.ParseScheme(s.Init); err != nil {
+		return fmt.Errorf("model %s: %w", s.Kind, err)
+	}
 	if err := s.validateNoise(); err != nil {
 		return err
 	}
@@ -161,6 +167,18 @@ func (s Spec) validateSparsity() error {
 
 // parts parses the spec's hidden and output activations and its
 // reconstruction loss, naming the model in any error.
+// newParams is an empty parameter set that initialises layers the way the
+// spec says.
+func (s Spec) newParams() (*graph.Params, error) {
+	scheme, err := graph.ParseScheme(s.Init)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", s.Kind, err)
+	}
+	ps := graph.NewParams()
+	ps.Scheme = scheme
+	return ps, nil
+}
+
 func (s Spec) parts() (act, out graph.Activation, loss graph.Loss, err error) {
 	if act, err = graph.ParseActivation(s.Activation); err != nil {
 		return "", "", "", fmt.Errorf("model %s: %w", s.Kind, err)

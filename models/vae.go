@@ -36,7 +36,11 @@ func newVAE(spec Spec) (*vae, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &vae{spec: spec, params: graph.NewParams(), recon: recon}
+	params, err := spec.newParams()
+	if err != nil {
+		return nil, err
+	}
+	m := &vae{spec: spec, params: params, recon: recon}
 	rng := initRNG(spec)
 	var features int
 	if spec.Kind == "convvae" {
