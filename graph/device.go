@@ -23,7 +23,7 @@ const (
 // ErrNoCUDA is returned when the cuda device is asked of a binary built
 // without the cuda tag.
 var ErrNoCUDA = errors.New("this binary was built without CUDA support; " +
-	"rebuild with: go build -tags cuda ./cmd/train (needs CUDA 11.8 + cuDNN 8, see docker/README.md)")
+	"rebuild it with: go build -tags cuda ./cmd/... (needs CUDA 11.8 + cuDNN 8, see docker/README.md)")
 
 // ErrCUDAOnly is returned when the cpu device is asked of a binary built
 // with the cuda tag: that build of Gorgonia places GPU-capable ops on GPU 0

@@ -19,7 +19,7 @@ func TestParseDevice(t *testing.T) {
 	}{
 		{in: "cpu", want: CPU},
 		{in: " CPU ", want: CPU},
-		{in: "cuda", wantErr: "built without CUDA support; rebuild with: go build -tags cuda ./cmd/train (needs CUDA 11.8 + cuDNN 8, see docker/README.md)"},
+		{in: "cuda", wantErr: "built without CUDA support; rebuild it with: go build -tags cuda ./cmd/... (needs CUDA 11.8 + cuDNN 8, see docker/README.md)"},
 		{in: "CUDA", wantErr: "built without CUDA support"},
 		{in: "gpu", wantErr: `unknown device "gpu": valid devices are "cpu" and "cuda" (use "cuda"`},
 		{in: "tpu", wantErr: `unknown device "tpu": valid devices are "cpu" and "cuda"`},
@@ -43,7 +43,7 @@ func TestParseDevice(t *testing.T) {
 func TestParseDeviceCUDAIsErrNoCUDA(t *testing.T) {
 	_, err := ParseDevice("cuda")
 	require.ErrorIs(t, err, ErrNoCUDA)
-	assert.Equal(t, "this binary was built without CUDA support; rebuild with: go build -tags cuda ./cmd/train "+
+	assert.Equal(t, "this binary was built without CUDA support; rebuild it with: go build -tags cuda ./cmd/... "+
 		"(needs CUDA 11.8 + cuDNN 8, see docker/README.md)", err.Error())
 }
 
