@@ -53,7 +53,7 @@ func RegisterFlags(fs *flag.FlagSet) *SpecFlags {
 	fs.Float64Var(&f.SparsityRho, "sparsity-rho", 0, "sparse: target mean activation of a sigmoid code for the KL penalty (0: ReLU code, L1 penalty only)")
 	fs.Float64Var(&f.SparsityBeta, "sparsity-beta", DefaultSparsityBeta, "sparse: weight of the KL sparsity penalty (with -sparsity-rho)")
 	fs.Float64Var(&f.Beta, "beta", DefaultBeta, "vae, convvae: weight of the KL term of the ELBO")
-	fs.StringVar(&f.Init, "init", "", "weight initialisation: he-glorot (He for ReLU layers, Glorot otherwise, zero biases) or torch (PyTorch's U(±1/√fan_in)) (default: torch for vae, he-glorot otherwise)")
+	fs.StringVar(&f.Init, "init", "", "weight initialisation: he-glorot (He for ReLU layers, Glorot otherwise, zero biases) or torch (PyTorch's U(±1/√fan_in)) (default: torch for vae and conv, he-glorot otherwise)")
 	return f
 }
 

@@ -56,6 +56,7 @@ func TestFlags(t *testing.T) {
 			assert.Equal(t, 1.0, s.Beta)
 			assert.Equal(t, "bce", s.Loss)
 			assert.Nil(t, s.Noise)
+			assert.Equal(t, "he-glorot", s.Init)
 		}},
 		{"deep", []string{"-model", "deep"}, func(t *testing.T, s models.Spec) {
 			assert.Nil(t, s.Noise)

@@ -125,6 +125,7 @@ func DefaultSpec(kind string, inputShape []int, latent int) (Spec, error) {
 	case "conv":
 		s.Channels = []int{32, 64}
 		s.Latent = 32
+		s.Init = string(graph.SchemeTorch) // test MSE 0.0082 instead of 0.0089 after 10 epochs
 	case "vae":
 		// The architecture of pytorch/examples' VAE: 784-400-(20, 20), 20-400-784,
 		// initialised as PyTorch does: it reaches a lower ELBO from there.
