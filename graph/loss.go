@@ -106,13 +106,23 @@ func ParseLoss(s string) (Loss, error) {
 func (l Loss) Build(pred, target *G.Node) (*G.Node, error) {
 	switch l {
 	case LossMSE, "":
-		if pred.Dtype() == tensor.Float32 && target.Op() == nil && !CUDAEnabled() {
-			// Fused loss and gradient (fused_loss.go); the target is data.
+		if fusedLossOK(pred, target) {
 			return MSELoss(pred, target)
 		}
 		return MSE(pred, target)
 	case LossBCE:
+		if fusedLossOK(pred, target) {
+			return BCELoss(pred, target, false)
+		}
 		return BCE(pred, target)
 	}
 	return nil, fmt.Errorf("unknown loss %q", l)
+}
+
+// fusedLossOK says whether a loss of pred against target can be one fused
+// node with its own gradient (fused_loss.go, fused_bce.go): float32 on the
+// CPU, with a target that is data. CUDA builds and the float64 graphs of
+// the gradient checks keep Gorgonia's element-wise ops.
+func fusedLossOK(pred, target *G.Node) bool {
+	return pred.Dtype() == tensor.Float32 && target.Dtype() == tensor.Float32 && target.Op() == nil && !CUDAEnabled()
 }

@@ -78,6 +78,9 @@ func SumPerSample(x *G.Node) (*G.Node, error) {
 // averaged over the batch: the negative Bernoulli log-likelihood in nats
 // per sample.
 func BCESum(pred, target *G.Node) (*G.Node, error) {
+	if fusedLossOK(pred, target) {
+		return BCELoss(pred, target, true)
+	}
 	e, err := BCEElems(pred, target)
 	if err != nil {
 		return nil, err
