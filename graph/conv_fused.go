@@ -110,6 +110,10 @@ func (g convGeom) im2col(x, col []float32) {
 				row := col[r*p : r*p+p]
 				r++
 				lo, hi := g.validCols(kj)
+				if g.same() {
+					g.shiftCopy(row, xc, ki, kj, lo, hi)
+					continue
+				}
 				for oy := 0; oy < g.oh; oy++ {
 					dst := row[oy*g.ow : oy*g.ow+g.ow]
 					iy := oy*g.stride - g.pad + ki
@@ -136,7 +140,8 @@ func (g convGeom) im2col(x, col []float32) {
 }
 
 // col2im is the adjoint of im2col: it adds every entry of col into the input
-// pixel it was read from. dx must be cleared by the caller.
+// pixel it was read from. dx must be cleared by the caller; entries of col
+// that fall on the padding may be cleared.
 func (g convGeom) col2im(col, dx []float32) {
 	p := g.plane()
 	dx, col = dx[:g.inSize()], col[:g.ckk()*p]
@@ -149,6 +154,10 @@ func (g convGeom) col2im(col, dx []float32) {
 				r++
 				lo, hi := g.validCols(kj)
 				if lo >= hi {
+					continue
+				}
+				if g.same() {
+					g.shiftAdd(row, dc, ki, kj, lo, hi)
 					continue
 				}
 				for oy := 0; oy < g.oh; oy++ {
@@ -169,6 +178,70 @@ func (g convGeom) col2im(col, dx []float32) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// same reports a stride-1 convolution whose output is as large as its
+// input (2·pad = k − 1). Then an im2col row, read as one flat slice, is the
+// input channel shifted by (ki − pad)·w + (kj − pad), apart from the columns
+// that fall on the padding: one copy per row instead of one per output row.
+func (g convGeom) same() bool { return g.stride == 1 && g.oh == g.h && g.ow == g.w }
+
+// rowsFor is the range [oy0, oy1) of output rows whose input row
+// oy − pad + ki lies inside a same convolution's image, and the flat offset
+// from an output index to its input index.
+func (g convGeom) rowsFor(ki, kj int) (oy0, oy1, off int) {
+	oy0, oy1 = max(0, g.pad-ki), min(g.oh, g.h+g.pad-ki)
+	return oy0, max(oy0, oy1), (ki-g.pad)*g.w + kj - g.pad
+}
+
+// flatRange clamps the output indices [lo, hi) so that index + off stays in
+// an image of n values; what it cuts lies on the padding columns.
+func flatRange(lo, hi, off, n int) (int, int) {
+	a := min(max(lo, -off), hi)
+	return a, max(a, min(hi, n-off))
+}
+
+// shiftCopy writes the im2col row of (ki, kj) of a same convolution.
+func (g convGeom) shiftCopy(row, xc []float32, ki, kj, lo, hi int) {
+	ow := g.ow
+	oy0, oy1, off := g.rowsFor(ki, kj)
+	clear(row[:oy0*ow])
+	clear(row[oy1*ow:])
+	a, b := flatRange(oy0*ow, oy1*ow, off, len(xc))
+	if a == b { // no row of the kernel's reach lies inside the image
+		clear(row)
+		return
+	}
+	clear(row[oy0*ow : a])
+	copy(row[a:b], xc[a+off:b+off])
+	clear(row[b : oy1*ow])
+	g.clearPadCols(row, oy0, oy1, lo, hi)
+}
+
+// shiftAdd is shiftCopy's adjoint: it adds the row into the input channel.
+func (g convGeom) shiftAdd(row, dc []float32, ki, kj, lo, hi int) {
+	oy0, oy1, off := g.rowsFor(ki, kj)
+	g.clearPadCols(row, oy0, oy1, lo, hi) // they would land on the neighbouring row
+	if a, b := flatRange(oy0*g.ow, oy1*g.ow, off, len(dc)); a < b {
+		addTo(dc[a+off:b+off], row[a:b])
+	}
+}
+
+// clearPadCols zeroes the columns outside [lo, hi) of output rows [oy0, oy1).
+func (g convGeom) clearPadCols(row []float32, oy0, oy1, lo, hi int) {
+	if lo == 0 && hi == g.ow {
+		return
+	}
+	// A pad or two per row: plain stores beat a clear call each.
+	for oy := oy0; oy < oy1; oy++ {
+		r := row[oy*g.ow : (oy+1)*g.ow]
+		for j := range lo {
+			r[j] = 0
+		}
+		for j := hi; j < len(r); j++ {
+			r[j] = 0
 		}
 	}
 }
@@ -442,18 +515,39 @@ func (op *convDWOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	out := ownBuf(&op.out, g.outC, g.inC, g.k, g.k)
 	dw := out.Float32s()
 	ckk, p, outSz, inSz := g.ckk(), g.plane(), g.outSize(), g.inSize()
+	// The GEMM packs its transposed operand, element by element. When the
+	// im2col matrix is the larger one (ckk > outC), dwᵀ = col · dzᵀ packs
+	// only dz and reads col in place, and the sum is transposed once at the
+	// end; otherwise dw = dz · colᵀ, which for a few output channels is a
+	// dot product per weight (sgemm's few-rows path) with nothing packed.
+	transposed := ckk > g.outC && g.outC >= 8
 	workers := forImages(&op.scratch, n, n*ckk*p*2, func(s *convScratch, lo, hi int) {
 		s.col = grow(s.col, ckk*p)
 		s.acc = grow(s.acc, g.outC*ckk)
 		clear(s.acc)
 		for i := lo; i < hi; i++ {
 			g.im2col(x[i*inSz:(i+1)*inSz], s.col)
-			sgemm(false, true, g.outC, ckk, p, dz[i*outSz:(i+1)*outSz], p, s.col, p, 1, s.acc, ckk, &s.ws)
+			dzi := dz[i*outSz : (i+1)*outSz]
+			if transposed {
+				sgemm(false, true, ckk, g.outC, p, s.col, p, dzi, p, 1, s.acc, g.outC, &s.ws)
+			} else {
+				sgemm(false, true, g.outC, ckk, p, dzi, p, s.col, p, 1, s.acc, ckk, &s.ws)
+			}
 		}
 	})
-	copy(dw, op.scratch[0].acc)
+	sum := op.scratch[0].acc
 	for wk := 1; wk < workers; wk++ {
-		addTo(dw, op.scratch[wk].acc)
+		addTo(sum, op.scratch[wk].acc)
+	}
+	if !transposed {
+		copy(dw, sum)
+		return out, nil
+	}
+	for r := range ckk {
+		row := sum[r*g.outC : (r+1)*g.outC]
+		for o, v := range row {
+			dw[o*ckk+r] = v
+		}
 	}
 	return out, nil
 }

@@ -177,6 +177,10 @@ var convCases = []convCase{
 	{2, 3, 2, 3, 3, 3, 1, 2, Sigmoid}, // padding wider than needed: border outputs see only zeros
 	{2, 2, 5, 1, 1, 1, 1, 0, Identity},
 	{1, 1, 1, 3, 3, 5, 1, 1, ReLU}, // kernel larger than the image, fits only with padding
+	// Stride 1 with output as large as the input takes im2col's shifted-copy path.
+	{2, 2, 3, 6, 7, 5, 1, 2, ReLU},
+	{3, 2, 4, 9, 8, 3, 1, 1, Sigmoid},
+	{2, 1, 2, 1, 5, 3, 1, 1, Identity}, // one row: every kernel row but the middle reads padding
 }
 
 // TestConv2dActMatchesGorgonia compares the fused op with the Gorgonia path
@@ -312,9 +316,23 @@ func TestConv2dActErrors(t *testing.T) {
 	}
 }
 
+// BenchmarkConv2dAct times forward and backward (dx, dw, db) of each
+// convolution of the default conv model on a training batch of 128.
 func BenchmarkConv2dAct(b *testing.B) {
-	// The middle stage of the default conv encoder on a full batch.
-	c := convCase{128, 32, 64, 14, 14, 3, 2, 1, ReLU}
+	for _, tc := range []struct {
+		name string
+		c    convCase
+	}{
+		{"encoder0", convCase{128, 1, 32, 28, 28, 3, 2, 1, ReLU}},
+		{"encoder1", convCase{128, 32, 64, 14, 14, 3, 2, 1, ReLU}},
+		{"decoder0", convCase{128, 64, 32, 14, 14, 3, 1, 1, ReLU}},
+		{"decoder1", convCase{128, 32, 1, 28, 28, 3, 1, 1, Sigmoid}},
+	} {
+		b.Run(tc.name, func(b *testing.B) { benchConv(b, tc.c) })
+	}
+}
+
+func benchConv(b *testing.B, c convCase) {
 	d := newConvData(c, 1)
 	g := gorgonia.NewGraph()
 	mk := func(data []float32, shape ...int) *gorgonia.Node {
@@ -323,18 +341,17 @@ func BenchmarkConv2dAct(b *testing.B) {
 	}
 	x0 := mk(d.x, c.n, c.inC, c.h, c.w)
 	w, bias := mk(d.w, c.outC, c.inC, c.k, c.k), mk(d.b, c.outC)
-	x, err := Reshape(x0, c.n, c.inC, c.h, c.w)
+	x, err := Reshape(x0, c.n, c.inC, c.h, c.w) // an op's output, so dx is computed too
 	require.NoError(b, err)
 	y, err := Conv2dAct(x, w, bias, c.stride, c.pad, c.act)
 	require.NoError(b, err)
 	loss, err := gorgonia.Sum(y)
 	require.NoError(b, err)
-	_, err = gorgonia.Grad(loss, w, bias)
+	_, err = gorgonia.Grad(loss, w, bias, x0)
 	require.NoError(b, err)
-	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(w, bias))
+	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(w, bias, x0))
 	defer vm.Close()
-	b.ResetTimer()
-	for range b.N {
+	for b.Loop() {
 		if err := vm.RunAll(); err != nil {
 			b.Fatal(err)
 		}

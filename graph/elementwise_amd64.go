@@ -27,3 +27,9 @@ func adamAVX2(param, grad, m, v *float32, n int, k *adamConsts)
 
 //go:noescape
 func sqDiffSumAVX2(p, t *float32, n int, acc *[4]float64)
+
+//go:noescape
+func axpyAVX2(dst, src *float32, n int, alpha float32)
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32

@@ -411,6 +411,34 @@ func addTo(dst, src []float32) {
 	}
 }
 
+// axpy is dst += alpha·src.
+func axpy(dst, src []float32, alpha float32) {
+	src = src[:len(dst)]
+	if hasAVX2FMA && len(dst) >= 8 {
+		j := len(dst) &^ 7
+		axpyAVX2(&dst[0], &src[0], j, alpha)
+		dst, src = dst[j:], src[j:]
+	}
+	for j, v := range src {
+		dst[j] += alpha * v
+	}
+}
+
+// dot is Σ a·b.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s float32
+	if hasAVX2FMA && len(a) >= 16 {
+		j := len(a) &^ 15
+		s = dotAVX2(&a[0], &b[0], j)
+		a, b = a[j:], b[j:]
+	}
+	for j, v := range a {
+		s += v * b[j]
+	}
+	return s
+}
+
 // ---------------------------------------------------------------------------
 // matMulOp: c = op(a)·op(b) into an op-owned buffer.
 

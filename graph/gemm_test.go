@@ -40,7 +40,7 @@ func TestSgemmMatchesReference(t *testing.T) {
 		}
 		return s
 	}
-	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {13, 33, 300}, {40, 130, 300}, {66, 40, 520}, {37, 64, 520}}
+	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {1, 784, 288}, {2, 29, 35}, {13, 33, 300}, {40, 130, 300}, {66, 40, 520}, {37, 64, 520}}
 	for _, s := range shapes {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
