@@ -111,8 +111,12 @@ func Reshape(x *G.Node, shape ...int) (*G.Node, error) {
 	return G.ApplyOp(&reshapeOp{from: from, to: append([]int(nil), shape...)}, x)
 }
 
-// reshapeOp copies its input into a fresh tensor of shape to.
-type reshapeOp struct{ from, to tensor.Shape }
+// reshapeOp copies its input into a tensor of shape to: an op-owned buffer
+// reused on every run for float32 (see ownBuf), a fresh one for float64.
+type reshapeOp struct {
+	from, to tensor.Shape
+	buf      *tensor.Dense
+}
 
 func (op *reshapeOp) Arity() int { return 1 }
 
@@ -136,7 +140,9 @@ func (op *reshapeOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	switch d := in.Data().(type) {
 	case []float32:
-		return tensor.New(tensor.WithShape(op.to...), tensor.WithBacking(append([]float32(nil), d...))), nil
+		out := ownBuf(&op.buf, op.to...)
+		copy(out.Float32s(), d)
+		return out, nil
 	case []float64:
 		return tensor.New(tensor.WithShape(op.to...), tensor.WithBacking(append([]float64(nil), d...))), nil
 	}
@@ -187,6 +193,8 @@ func Upsample(x *G.Node, h, w int) (*G.Node, error) {
 type upsampleOp struct {
 	inH, inW, outH, outW int
 	grad                 bool
+	src                  []int         // srcIndex, built on first use
+	buf                  *tensor.Dense // float32 output, reused on every run (see ownBuf)
 }
 
 func (op *upsampleOp) Arity() int { return 1 }
@@ -218,15 +226,18 @@ func (op *upsampleOp) Do(inputs ...G.Value) (G.Value, error) {
 	s := in.Shape()
 	n, c := s[0], s[1]
 	planes := n * c
-	src := op.srcIndex()
+	if op.src == nil {
+		op.src = op.srcIndex()
+	}
+	shape := op.outShape(n, c)
 	switch data := in.Data().(type) {
 	case []float32:
-		out := resample(data, planes, src, op.inH*op.inW, op.outH*op.outW, op.grad)
-		shape := op.outShape(n, c)
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+		out := ownBuf(&op.buf, shape...)
+		resample(out.Float32s(), data, planes, op.src, op.inH*op.inW, op.outH*op.outW, op.grad)
+		return out, nil
 	case []float64:
-		out := resample(data, planes, src, op.inH*op.inW, op.outH*op.outW, op.grad)
-		shape := op.outShape(n, c)
+		out := make([]float64, tensor.Shape(shape).TotalSize())
+		resample(out, data, planes, op.src, op.inH*op.inW, op.outH*op.outW, op.grad)
 		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
 	}
 	return nil, fmt.Errorf("upsample: unsupported dtype %v", in.Dtype())
@@ -252,26 +263,25 @@ func (op *upsampleOp) srcIndex() []int {
 	return idx
 }
 
-// resample gathers (forward) or scatter-adds (adjoint) planes through src.
-func resample[T float32 | float64](data []T, planes int, src []int, inSize, outSize int, adjoint bool) []T {
+// resample gathers (forward) or scatter-adds (adjoint) planes through src
+// into out, which it overwrites.
+func resample[T float32 | float64](out, data []T, planes int, src []int, inSize, outSize int, adjoint bool) {
 	if adjoint {
-		out := make([]T, planes*inSize)
+		clear(out)
 		for p := range planes {
 			o, g := out[p*inSize:(p+1)*inSize], data[p*outSize:(p+1)*outSize]
 			for k, s := range src {
 				o[s] += g[k]
 			}
 		}
-		return out
+		return
 	}
-	out := make([]T, planes*outSize)
 	for p := range planes {
 		o, in := out[p*outSize:(p+1)*outSize], data[p*inSize:(p+1)*inSize]
 		for k, s := range src {
 			o[k] = in[s]
 		}
 	}
-	return out
 }
 
 func (op *upsampleOp) ReturnsPtr() bool     { return false }
@@ -299,8 +309,7 @@ func (op *upsampleOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 	if op.grad {
 		return nil, fmt.Errorf("upsample: the adjoint is not differentiable")
 	}
-	adj := *op
-	adj.grad = true
+	adj := upsampleOp{inH: op.inH, inW: op.inW, outH: op.outH, outW: op.outW, grad: true}
 	dx, err := G.ApplyOp(&adj, grad)
 	if err != nil {
 		return nil, err
