@@ -103,6 +103,9 @@ for r in ours:
         # The same question asked of three epochs each side, which one noisy
         # epoch on a shared host cannot answer alone.
         r["late_over_early"] = round(statistics.median(e[7:10]) / statistics.median(e[1:4]), 3)
+        sm = r.get("step_median_ms", [])
+        if len(sm) >= 10:
+            r["step_median_epoch10_over_epoch2"] = round(sm[9] / sm[1], 3)
     print(json.dumps(r))
     table.append(r)
 print()
@@ -113,5 +116,6 @@ for r in table:
     print(f"{r['build']:9} {r['model']:6} {r['task']:6} {r['seconds']:8.3f} {r['images_per_s']:10d} {r['peak_rss_mb']:7.0f} {ps:>8} {ra:>6}  {r['blas_core']} / torch t{r['peer_threads']} core={r['peer_core']}")
     if "epoch10_over_epoch2" in r:
         print(f"{'':9} {'':6} subnormal check: epoch 10 / epoch 2 = {r['epoch10_over_epoch2']:.3f} (must stay below 1.10); "
-              f"median of epochs 8-10 / median of 2-4 = {r['late_over_early']:.3f}")
+              f"median of epochs 8-10 / median of 2-4 = {r['late_over_early']:.3f}; "
+              f"median step of epoch 10 / of epoch 2 = {r.get('step_median_epoch10_over_epoch2', float('nan')):.3f}")
 PY

@@ -29,6 +29,9 @@ type record struct {
 	ImagesPerS   float64   `json:"images_per_s"`
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
 	EpochSeconds []float64 `json:"epoch_seconds,omitempty"`
+	// StepMedianMS is each epoch's median step time: the per-epoch figure a
+	// host's stolen time or one preemption barely moves.
+	StepMedianMS []float64 `json:"step_median_ms,omitempty"`
 	FinalLoss    float64   `json:"final_loss,omitempty"`
 	GOMAXPROCS   int       `json:"gomaxprocs"`
 	BLASCore     string    `json:"blas_core"`
@@ -70,7 +73,17 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 	}
 	// The whole training set is trained on; validation is one small batch so
 	// that the timed epoch is the training pass.
-	res, err := train.Fit(context.Background(), m, d, splits.Test.Head(batch), train.Config{Epochs: epochs, Batch: batch, LR: 1e-3, Seed: 1})
+	var steps [][]float64 // step durations by epoch
+	last := time.Now()
+	afterStep := func(epoch, _ int) {
+		now := time.Now()
+		for len(steps) < epoch {
+			steps = append(steps, nil)
+		}
+		steps[epoch-1] = append(steps[epoch-1], now.Sub(last).Seconds()*1e3)
+		last = now
+	}
+	res, err := train.Fit(context.Background(), m, d, splits.Test.Head(batch), train.Config{Epochs: epochs, Batch: batch, LR: 1e-3, Seed: 1, AfterStep: afterStep})
 	if err != nil {
 		return err
 	}
@@ -80,6 +93,9 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 	}
 	rec := record{Build: build, Model: kind, Task: "train", Seconds: median(secs[1:]), EpochSeconds: secs,
 		FinalLoss: res.History[len(res.History)-1].TrainLoss, GOMAXPROCS: runtime.GOMAXPROCS(0), BLASCore: blasCore()}
+	for _, st := range steps {
+		rec.StepMedianMS = append(rec.StepMedianMS, median(st))
+	}
 	rec.ImagesPerS = float64(d.N) / rec.Seconds
 	rec.PeakRSSMB = peakRSSMB()
 	if err := emit(rec); err != nil {
