@@ -12,6 +12,9 @@ import (
 	"github.com/hourglass-ml/hourglass/graph"
 )
 
+// minNormal is the smallest normal float32.
+const minNormal = 1.17549435e-38
+
 func param(name string, vals ...float32) *graph.Param {
 	return &graph.Param{Name: name, Shape: []int{len(vals)}, Value: tensor.New(tensor.WithBacking(vals))}
 }
