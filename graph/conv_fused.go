@@ -288,11 +288,18 @@ func forImages(scratch *[]convScratch, n, work int, fn func(s *convScratch, lo, 
 		*scratch = append(*scratch, make([]convScratch, workers-len(*scratch))...)
 	}
 	sc := *scratch
-	parallelFor(workers, work, func(lo, hi int) {
-		for wk := lo; wk < hi; wk++ {
-			fn(&sc[wk], wk*n/workers, (wk+1)*n/workers)
-		}
-	})
+	run := func() {
+		parallelFor(workers, work, func(lo, hi int) {
+			for wk := lo; wk < hi; wk++ {
+				fn(&sc[wk], wk*n/workers, (wk+1)*n/workers)
+			}
+		})
+	}
+	if workers > 1 {
+		serialBLAS(run) // each worker's GEMMs on its own core
+	} else {
+		run()
+	}
 	return workers
 }
 

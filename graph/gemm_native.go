@@ -15,6 +15,10 @@ func BLASBackend() string {
 	return "pure Go: gonum native"
 }
 
+// serialBLAS runs fn, which calls sgemm from several goroutines at once; the
+// Go kernel needs nothing for that (see gemm_openblas.go).
+func serialBLAS(fn func()) { fn() }
+
 func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ws *gemmScratch) {
 	if kern := packedKernel(); kern != nil {
 		if m < kern.mr && !transA {

@@ -29,3 +29,16 @@ func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	}
 	netlib.Implementation{}.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
+
+// serialBLAS runs fn, which calls sgemm from several goroutines at once,
+// with OpenBLAS on one thread: its own threads on top of ours would put
+// four threads on two cores. The graph runs one op at a time, so no other
+// call sees the change.
+func serialBLAS(fn func()) {
+	n := openblas.NumThreads()
+	if n > 1 {
+		openblas.SetNumThreads(1)
+		defer openblas.SetNumThreads(n)
+	}
+	fn()
+}
