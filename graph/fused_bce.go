@@ -65,7 +65,7 @@ func (op *bceOp) Hashcode() uint32      { return hashOf(op) }
 func (op *bceOp) String() string        { return fmt.Sprintf("BCELoss{%dd,/%d}", op.dims, op.div) }
 
 func (op *bceOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	p, t, err := bceInputs("bce loss", in, 2)
+	p, t, err := lossInputs("bce loss", in, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -111,24 +111,6 @@ func bceSum(p, t []float32) float64 {
 	return s
 }
 
-// bceInputs checks and unpacks the float32 prediction and target of a bce
-// node with arity inputs.
-func bceInputs(what string, in []gorgonia.Value, arity int) (p, t []float32, err error) {
-	if err := checkArity(what, arity, len(in)); err != nil {
-		return nil, nil, err
-	}
-	if p, _, err = f32s(in[0], what+" prediction"); err != nil {
-		return nil, nil, err
-	}
-	if t, _, err = f32s(in[1], what+" target"); err != nil {
-		return nil, nil, err
-	}
-	if len(p) != len(t) || len(p) == 0 {
-		return nil, nil, fmt.Errorf("%s: prediction has %d values, target %d: need equal, non-zero", what, len(p), len(t))
-	}
-	return p, t, nil
-}
-
 func (op *bceOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 func (op *bceOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -169,7 +151,7 @@ func (op *bceGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *bceGradOp) String() string        { return fmt.Sprintf("BCELossGrad{%dd,/%d}", op.dims, op.div) }
 
 func (op *bceGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	p, t, err := bceInputs("bce loss gradient", in, 3)
+	p, t, err := lossInputs("bce loss gradient", in, 3)
 	if err != nil {
 		return nil, err
 	}

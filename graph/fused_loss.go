@@ -48,21 +48,11 @@ func (op *mseOp) Hashcode() uint32      { return hashOf(op) }
 func (op *mseOp) String() string        { return fmt.Sprintf("MSELoss{%dd}", op.dims) }
 
 func (op *mseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("mse loss", 2, len(in)); err != nil {
-		return nil, err
-	}
-	p, _, err := f32s(in[0], "mse loss prediction")
+	p, t, err := lossInputs("mse loss", in, 2)
 	if err != nil {
 		return nil, err
 	}
-	t, _, err := f32s(in[1], "mse loss target")
-	if err != nil {
-		return nil, err
-	}
-	if len(p) != len(t) || len(p) == 0 {
-		return nil, fmt.Errorf("mse loss: prediction has %d values, target %d: need equal, non-zero", len(p), len(t))
-	}
-	op.out = gorgonia.F32(sqDiffSum(p, t[:len(p)]) / float64(len(p)))
+	op.out = gorgonia.F32(sqDiffSum(p, t) / float64(len(p)))
 	return &op.out, nil
 }
 
@@ -121,14 +111,7 @@ func (op *mseGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *mseGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *mseGradOp) String() string        { return fmt.Sprintf("MSELossGrad{%dd}", op.dims) }
 func (op *mseGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("mse loss gradient", 3, len(in)); err != nil {
-		return nil, err
-	}
-	p, ps, err := f32s(in[0], "mse loss gradient prediction")
-	if err != nil {
-		return nil, err
-	}
-	t, _, err := f32s(in[1], "mse loss gradient target")
+	p, t, err := lossInputs("mse loss gradient", in, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -136,12 +119,8 @@ func (op *mseGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mse loss gradient: %w", err)
 	}
-	if len(p) != len(t) || len(p) == 0 {
-		return nil, fmt.Errorf("mse loss gradient: prediction has %d values, target %d", len(p), len(t))
-	}
-	out := ownBuf(&op.out, ps...)
+	out := ownBuf(&op.out, in[0].Shape()...)
 	d := out.Float32s()[:len(p)]
-	t = t[:len(p)]
 	s := 2 * g / float32(len(p))
 	parallelFor(len(p), len(p), func(lo, hi int) {
 		dd, tt := d[lo:hi], t[lo:hi]
@@ -150,6 +129,24 @@ func (op *mseGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	})
 	return out, nil
+}
+
+// lossInputs checks and unpacks the float32 prediction and target of a
+// fused loss node (or its gradient) with arity inputs; t is cut to len(p).
+func lossInputs(what string, in []gorgonia.Value, arity int) (p, t []float32, err error) {
+	if err := checkArity(what, arity, len(in)); err != nil {
+		return nil, nil, err
+	}
+	if p, _, err = f32s(in[0], what+" prediction"); err != nil {
+		return nil, nil, err
+	}
+	if t, _, err = f32s(in[1], what+" target"); err != nil {
+		return nil, nil, err
+	}
+	if len(p) != len(t) || len(p) == 0 {
+		return nil, nil, fmt.Errorf("%s: prediction has %d values, target %d: need equal, non-zero", what, len(p), len(t))
+	}
+	return p, t[:len(p)], nil
 }
 
 func scalarOf(v gorgonia.Value) (float32, error) {

@@ -220,23 +220,11 @@ func packB(nr int, trans bool, b []float32, ldb, n, p0, kb, jp int, dst []float3
 		}
 		return
 	}
-	if cols < nr {
-		clear(d)
-	}
-	// A transpose: rows of B become columns of the panel. Blocks of
-	// packBlockRows panel rows keep the written lines in L1 while each of
-	// the nr source rows is read; a whole panel (kb·nr floats) may not fit.
-	for q0 := 0; q0 < kb; q0 += packBlockRows {
-		q1 := min(q0+packBlockRows, kb)
-		for c := 0; c < cols; c++ {
-			src := b[(j0+c)*ldb+p0+q0 : (j0+c)*ldb+p0+q1]
-			for p, v := range src {
-				d[(q0+p)*nr+c] = v
-			}
+	clear(d)
+	for c := 0; c < cols; c++ {
+		src := b[(j0+c)*ldb+p0 : (j0+c)*ldb+p0+kb]
+		for p, v := range src {
+			d[p*nr+c] = v
 		}
 	}
 }
-
-// packBlockRows is how many panel rows a transposing packB fills at a time:
-// 64 rows of a 32-wide panel are 8 KiB.
-const packBlockRows = 64
