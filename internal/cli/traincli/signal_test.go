@@ -1,4 +1,4 @@
-package main
+package traincli
 
 import (
 	"bufio"
@@ -20,7 +20,7 @@ const childArgs = "HOURGLASS_TRAIN_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
 	if a, ok := os.LookupEnv(childArgs); ok {
-		os.Exit(run(strings.Split(a, "\x1f"), os.Stdout, os.Stderr))
+		os.Exit(Run("train", strings.Split(a, "\x1f"), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

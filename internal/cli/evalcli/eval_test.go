@@ -1,4 +1,4 @@
-package main
+package evalcli
 
 import (
 	"bytes"
@@ -63,7 +63,7 @@ func trainFixture(dir string) (string, error) {
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = Run("eval", args, &o, &e)
 	return code, o.String(), e.String()
 }
 

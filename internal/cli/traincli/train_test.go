@@ -1,4 +1,4 @@
-package main
+package traincli
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = Run("train", args, &o, &e)
 	return code, o.String(), e.String()
 }
 
