@@ -60,45 +60,15 @@ func ReconScores(m models.Model, d *dataset.Dataset) ([]float64, error) {
 }
 
 // NegELBOScores is each sample's negative ELBO under a variational m, in
-// nats per image as its training objective counts it: the reconstruction
-// term (summed BCE or squared error) of the decoded posterior mean plus
-// β·KL(q(z|x) ‖ N(0, I)). Using the mean (ε = 0) rather than a draw makes
-// the score deterministic.
+// nats per image as its training objective counts it, computed by the
+// model's own graph (models.Variational.NegELBO): the reconstruction term
+// of the decoded posterior mean plus β·KL(q(z|x) ‖ N(0, I)). Using the
+// mean (ε = 0) rather than a draw makes the score deterministic.
 func NegELBOScores(m models.Model, d *dataset.Dataset) ([]float64, error) {
 	if !IsVariational(m) {
 		return nil, fmt.Errorf("the negative ELBO needs a variational model (vae, convvae), not %s", m.Spec().Kind)
 	}
-	mu, logvar, err := models.Posterior(m, d.X, d.N)
-	if err != nil {
-		return nil, err
-	}
-	xHat, err := models.Decode(m, mu, d.N)
-	if err != nil {
-		return nil, err
-	}
-	spec := m.Spec()
-	dim, k := d.Dim(), spec.Latent
-	out := make([]float64, d.N)
-	for i := range out {
-		var rec float64
-		x, p := d.X[i*dim:(i+1)*dim], xHat[i*dim:(i+1)*dim]
-		for j, t := range x {
-			pj, tj := float64(p[j]), float64(t)
-			if spec.Loss == "bce" {
-				// As graph.BCEElems: log(p+ε), not a clamp.
-				rec -= tj*math.Log(pj+1e-7) + (1-tj)*math.Log(1-pj+1e-7)
-			} else {
-				rec += (pj - tj) * (pj - tj)
-			}
-		}
-		var kl float64
-		for j := range k {
-			m, lv := float64(mu[i*k+j]), float64(logvar[i*k+j])
-			kl += -0.5 * (1 + lv - m*m - math.Exp(lv))
-		}
-		out[i] = rec + spec.Beta*kl
-	}
-	return out, nil
+	return models.Scores(m, d.X, d.N)
 }
 
 func scoresOf(m models.Model, d *dataset.Dataset, opt AnomalyOptions) ([]float64, error) {

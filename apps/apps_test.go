@@ -2,6 +2,7 @@ package apps
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -60,6 +61,11 @@ func (f fakeVAE) EncodeDist(x *G.Node) (mu, logvar *G.Node, err error) {
 	}
 	logvar, err = G.HadamardProd(mu, graph.Scalar(mu, 0))
 	return mu, logvar, err
+}
+
+// NegELBO is not needed by Sample.
+func (f fakeVAE) NegELBO(*G.Node) (*G.Node, error) {
+	return nil, errors.New("fakeVAE has no ELBO")
 }
 
 func TestAnomalyOptionsCheck(t *testing.T) {

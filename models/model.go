@@ -68,6 +68,10 @@ type Variational interface {
 	// EncodeDist builds the posterior mean and log-variance (batch×latent
 	// each) of x.
 	EncodeDist(x *G.Node) (mu, logvar *G.Node, err error)
+	// NegELBO builds each sample's negative ELBO (a batch-length vector)
+	// in nats, decoding the posterior mean (ε = 0) so that a score does not
+	// change from one call to the next.
+	NegELBO(x *G.Node) (*G.Node, error)
 }
 
 // Kinds lists the model kinds, in the order the README presents them.

@@ -158,6 +158,72 @@ func (m *vae) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
 		Parts: []Part{{"recon", recon}, {"kl", kl}}, Feed: feed}, nil
 }
 
+// NegELBO is the objective's negative ELBO per sample, with ε = 0:
+//
+//	Σ_pixels recon(Decode(μ), x)  +  β · (−½ Σ_j (1 + log σ²_j − μ_j² − σ²_j))
+func (m *vae) NegELBO(x *G.Node) (*G.Node, error) {
+	// encoder
+	mu, logvar, err := m.EncodeDist(x)
+	if err != nil {
+		return nil, err
+	}
+	// decoder, at the posterior mean
+	xHat, err := m.Decode(mu)
+	if err != nil {
+		return nil, err
+	}
+	// reconstruction term per sample
+	var elems *G.Node
+	if m.recon == graph.LossBCE {
+		elems, err = graph.BCEElems(xHat, x)
+	} else {
+		var d *G.Node
+		if d, err = G.Sub(xHat, x); err == nil {
+			elems, err = G.Square(d)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("negative elbo: %w", err)
+	}
+	recon, err := G.Sum(elems, 1)
+	if err != nil {
+		return nil, fmt.Errorf("negative elbo: %w", err)
+	}
+	// KL per sample
+	kl, err := gaussianKLPerSample(mu, logvar)
+	if err != nil {
+		return nil, fmt.Errorf("negative elbo: %w", err)
+	}
+	return weighted(recon, kl, m.spec.Beta)
+}
+
+// gaussianKLPerSample is KL(N(μ, σ²) ‖ N(0, I)) of each row, in nats.
+func gaussianKLPerSample(mu, logvar *G.Node) (*G.Node, error) {
+	mu2, err := G.Square(mu)
+	if err != nil {
+		return nil, err
+	}
+	v, err := G.Exp(logvar)
+	if err != nil {
+		return nil, err
+	}
+	t, err := G.Add(logvar, graph.Scalar(logvar, 1))
+	if err != nil {
+		return nil, err
+	}
+	if t, err = G.Sub(t, mu2); err != nil {
+		return nil, err
+	}
+	if t, err = G.Sub(t, v); err != nil {
+		return nil, err
+	}
+	s, err := G.Sum(t, 1)
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(s, graph.Scalar(s, -0.5))
+}
+
 // Sample decodes n draws from the prior N(0, I).
 func (m *vae) Sample(n int, rng *rand.Rand) ([]float32, error) {
 	if n <= 0 {

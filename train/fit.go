@@ -58,7 +58,16 @@ type Config struct {
 	// AfterStep, when set, is called after every optimizer step with the
 	// epoch and the number of steps taken.
 	AfterStep func(epoch, step int)
+	// AfterEpoch, when set, is called with each epoch's figures before its
+	// checkpoint is written. Returning an error wrapping ErrStop ends the
+	// run after this epoch as early stopping does (saved, and resumable as
+	// finished); any other error ends it at once with that error.
+	AfterEpoch func(EpochStats) error
 }
+
+// ErrStop, returned by Config.AfterEpoch, asks Fit to stop after the
+// current epoch.
+var ErrStop = errors.New("stop training")
 
 // Validate reports the first bad field.
 func (c Config) Validate() error {
@@ -301,6 +310,14 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 			st.Stopped = fmt.Sprintf("early stopping: validation loss did not improve by more than %g for %d epochs; best %.6g at epoch %d",
 				cfg.MinDelta, st.SinceBest, st.BestValLoss, st.BestEpoch)
 			res.Stopped = st.Stopped
+		}
+		if cfg.AfterEpoch != nil {
+			if err := cfg.AfterEpoch(es); errors.Is(err, ErrStop) {
+				st.Stopped = fmt.Sprintf("stopped after epoch %d by a callback: %v", epoch, err)
+				res.Stopped = st.Stopped
+			} else if err != nil {
+				return res, fmt.Errorf("epoch %d callback: %w", epoch, err)
+			}
 		}
 		res.History = append(res.History, es)
 		if metrics != nil {

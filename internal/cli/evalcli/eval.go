@@ -21,7 +21,6 @@ import (
 	"syscall"
 
 	"github.com/hourglass-ml/hourglass/apps"
-	"github.com/hourglass-ml/hourglass/checkpoint"
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/graph"
 	"github.com/hourglass-ml/hourglass/internal/cli"
@@ -32,10 +31,6 @@ import (
 // Tasks lists the -task values; "all" runs every one that applies except
 // anomaly-oneclass, which trains ten models.
 var tasks = []string{"recon", "denoise", "anomaly", "anomaly-oneclass", "features", "pca", "sample", "all"}
-
-// MetaScaler is the checkpoint metadata key holding the JSON of the
-// dataset.Scaler fitted on the training data (CSV sources).
-const MetaScaler = "scaler"
 
 type options struct {
 	checkpoint    string
@@ -276,7 +271,7 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	}
 	m := loaded.Model
 	spec := m.Spec()
-	scaler, err := readScaler(o.checkpoint)
+	scaler, err := loaded.Scaler()
 	if err != nil {
 		return nil, err
 	}
@@ -416,25 +411,4 @@ func loadSource(source, labelColumn string) (*dataset.Splits, error) {
 		return &dataset.Splits{Train: d}, nil
 	}
 	return dataset.Load(source)
-}
-
-// readScaler returns the scaler stored in the checkpoint's metadata, or nil
-// when there is none (image data trained unscaled).
-func readScaler(path string) (*dataset.Scaler, error) {
-	f, err := checkpoint.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	js, ok := f.Metadata[MetaScaler]
-	if !ok || js == "" {
-		return nil, nil
-	}
-	var s dataset.Scaler
-	if err := json.Unmarshal([]byte(js), &s); err != nil {
-		return nil, fmt.Errorf("%s: metadata %q: %w", path, MetaScaler, err)
-	}
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: metadata %q: %w", path, MetaScaler, err)
-	}
-	return &s, nil
 }

@@ -178,7 +178,7 @@ func trainTable(t *testing.T, d *dataset.Dataset, dir string) string {
 	require.NoError(t, err)
 	js, err := json.Marshal(sc)
 	require.NoError(t, err)
-	f.Metadata[MetaScaler] = string(js)
+	f.Metadata[train.MetaScaler] = string(js)
 	require.NoError(t, checkpoint.Save(res.Checkpoint, f))
 	return res.Checkpoint
 }

@@ -54,13 +54,6 @@ const (
 // ConfigName is the effective configuration written into every run directory.
 const ConfigName = "config.yaml"
 
-// metaConfig is the checkpoint metadata key holding the run's config.yaml.
-const metaConfig = "hourglass/train-config"
-
-// metaScaler is the checkpoint metadata key holding the JSON of the
-// dataset.Scaler fitted on the training split; cmd/eval applies the same one.
-const metaScaler = "scaler"
-
 // notInConfig are flags that say what to do with a run rather than how it
 // trains, so config.yaml leaves them out: repeating a run with -config
 // makes a new run directory instead of writing over the old one.
@@ -226,7 +219,7 @@ func (o *options) loadResume() error {
 	if err != nil {
 		return fmt.Errorf("-resume: %w", err)
 	}
-	stored, ok := loaded.Meta[metaConfig]
+	stored, ok := loaded.Meta[train.MetaConfig]
 	if !ok {
 		return fmt.Errorf("-resume %s: this checkpoint holds no run configuration (it was not written by cmd/train), so the run cannot be continued from it", path)
 	}
@@ -437,13 +430,13 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 		bar = term.IsTerminal(int(f.Fd()))
 	}
 	cfg.Progress = train.NewProgress(log, bar)
-	cfg.Meta = map[string]string{metaConfig: string(effective)}
+	cfg.Meta = map[string]string{train.MetaConfig: string(effective)}
 	if scaler != nil {
 		b, err := json.Marshal(scaler)
 		if err != nil {
 			return nil, fmt.Errorf("encoding the scaler: %w", err)
 		}
-		cfg.Meta[metaScaler] = string(b)
+		cfg.Meta[train.MetaScaler] = string(b)
 	}
 	res, err := train.Fit(ctx, m, trainSet, valSet, cfg)
 	if err != nil {
