@@ -66,7 +66,7 @@ func exportCases(t *testing.T) []exportCase {
 }
 
 // defaultCases are every kind at its default size for 28×28 images, as
-// cmd/train builds them for MNIST: wide layers sum many more products.
+// hourglass train builds them for MNIST: wide layers sum many more products.
 func defaultCases(t *testing.T) []exportCase {
 	t.Helper()
 	var cs []exportCase
@@ -235,7 +235,7 @@ func TestNoneScalerIsNoScaler(t *testing.T) {
 	require.Equal(t, plain.Bytes(), none.Bytes())
 }
 
-// ExportFile reads the model and the scaler that cmd/train stored in a
+// ExportFile reads the model and the scaler that hourglass train stored in a
 // checkpoint and writes what Write writes for them.
 func TestExportFileUsesTheCheckpointsScaler(t *testing.T) {
 	c := exportCases(t)[5] // conv with a minmax scaler
@@ -248,7 +248,7 @@ func TestExportFileUsesTheCheckpointsScaler(t *testing.T) {
 	require.NoError(t, err)
 	js, err := json.Marshal(sc)
 	require.NoError(t, err)
-	f.Metadata[MetaScaler] = string(js) // as cmd/train stores it
+	f.Metadata[MetaScaler] = string(js) // as hourglass train stores it
 	require.NoError(t, checkpoint.Save(ckpt, f))
 
 	for _, part := range Parts() {

@@ -30,8 +30,9 @@ const (
 // Parts lists the valid Options.Part values.
 func Parts() []Part { return []Part{PartFull, PartEncoder, PartDecoder} }
 
-// MetaScaler is the checkpoint metadata key under which cmd/train stores
-// the fitted dataset.Scaler as JSON (the same key cmd/eval reads).
+// MetaScaler is the checkpoint metadata key under which hourglass train
+// stores the fitted dataset.Scaler as JSON (internal/cli/traincli; eval
+// reads the same key).
 const MetaScaler = "scaler"
 
 // batchDim is the symbolic batch size of every input and output.
