@@ -4,6 +4,7 @@
 //	go install github.com/hourglass-ml/hourglass/cmd/hourglass@latest
 //	hourglass train                     # deep autoencoder on the embedded sample
 //	hourglass eval -checkpoint runs/deep-…/best.safetensors -task all
+//	hourglass export -checkpoint runs/deep-…/best.safetensors -o deep.onnx
 //	hourglass version
 //	hourglass help train
 package main
@@ -15,6 +16,7 @@ import (
 
 	"github.com/hourglass-ml/hourglass/internal/cli"
 	"github.com/hourglass-ml/hourglass/internal/cli/evalcli"
+	"github.com/hourglass-ml/hourglass/internal/cli/exportcli"
 	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 )
 
@@ -32,6 +34,7 @@ func commands() []command {
 	return []command{
 		{"train", "train an autoencoder into a run directory", traincli.Run},
 		{"eval", "use a trained model: reconstruction, denoising, anomalies, features, PCA, samples, report", evalcli.Run},
+		{"export", "write a checkpoint as ONNX, or as weights only for inference", exportcli.Run},
 		{"version", "print the version, commit and Go version", func(_ string, args []string, stdout, stderr io.Writer) int {
 			if len(args) > 0 {
 				fmt.Fprintf(stderr, "hourglass version: takes no arguments\n")

@@ -248,7 +248,7 @@ func TestExportFileUsesTheCheckpointsScaler(t *testing.T) {
 	require.NoError(t, err)
 	js, err := json.Marshal(sc)
 	require.NoError(t, err)
-	f.Metadata[MetaScaler] = string(js) // as hourglass train stores it
+	f.Metadata[train.MetaScaler] = string(js) // as hourglass train stores it
 	require.NoError(t, checkpoint.Save(ckpt, f))
 
 	for _, part := range Parts() {

@@ -30,11 +30,6 @@ const (
 // Parts lists the valid Options.Part values.
 func Parts() []Part { return []Part{PartFull, PartEncoder, PartDecoder} }
 
-// MetaScaler is the checkpoint metadata key under which hourglass train
-// stores the fitted dataset.Scaler as JSON (internal/cli/traincli; eval
-// reads the same key).
-const MetaScaler = "scaler"
-
 // batchDim is the symbolic batch size of every input and output.
 const batchDim = "batch"
 
@@ -188,12 +183,9 @@ func ExportFile(checkpointPath, outPath string, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("onnx export: %w", err)
 	}
-	var sc *dataset.Scaler
-	if js := ld.Meta[MetaScaler]; js != "" {
-		sc = &dataset.Scaler{}
-		if err := json.Unmarshal([]byte(js), sc); err != nil {
-			return fmt.Errorf("onnx export: %s: metadata %q: %w", checkpointPath, MetaScaler, err)
-		}
+	sc, err := ld.Scaler()
+	if err != nil {
+		return fmt.Errorf("onnx export: %w", err)
 	}
 	mp, err := build(ld.Model, sc, opts)
 	if err != nil {
