@@ -8,6 +8,33 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
+func init() {
+	register(Kind{Name: "denoising", Order: 30, Summary: "deep net (256-128-64) trained to map a corrupted input to the clean one",
+		Defaults: func(s *Spec) {
+			s.Hidden, s.Latent = []int{256, 128}, 64
+			s.Noise = &NoiseSpec{Kind: NoiseGaussian, Std: DefaultNoiseStd}
+		},
+		Build:    func(s Spec) (Model, error) { return newDenoisingAE(s) },
+		Flags:    []string{"noise", "noise-std", "noise-frac"},
+		Validate: Spec.validateNoise,
+		FromFlags: func(f *SpecFlags, s *Spec) {
+			s.Noise = &NoiseSpec{Kind: f.Noise}
+			if f.Noise == NoiseGaussian {
+				s.Noise.Std = f.NoiseStd
+			} else {
+				s.Noise.Frac = f.NoiseFrac
+			}
+		},
+		CheckFlags: func(f *SpecFlags) error {
+			n := NoiseSpec{Kind: f.Noise, Std: f.NoiseStd, Frac: f.NoiseFrac}
+			if err := n.Validate(); err != nil {
+				return fmt.Errorf("-noise: %w", err)
+			}
+			return nil
+		},
+	})
+}
+
 // denoisingAE is the deep autoencoder trained to undo a corruption:
 //
 //	x̃ ~ corrupt(x)        fresh noise every batch

@@ -8,6 +8,17 @@ import (
 	"github.com/hourglass-ml/hourglass/graph"
 )
 
+func init() {
+	register(Kind{Name: "basic", Order: 10, Summary: "one hidden code layer (784-64-784), ReLU code, sigmoid output",
+		Defaults: func(s *Spec) { s.Latent = 64 },
+		Build:    func(s Spec) (Model, error) { return newDenseAE(s) },
+	})
+	register(Kind{Name: "deep", Order: 20, Summary: "784-128-64-32 with a mirrored decoder",
+		Defaults: func(s *Spec) { s.Hidden, s.Latent = []int{128, 64}, 32 },
+		Build:    func(s Spec) (Model, error) { return newDenseAE(s) },
+	})
+}
+
 // denseAE is the fully connected autoencoder behind the basic and deep
 // kinds:
 //

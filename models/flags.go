@@ -29,15 +29,15 @@ type SpecFlags struct {
 	fs *flag.FlagSet
 }
 
-// flagKinds names, for each kind-specific flag, the kinds it applies to.
-var flagKinds = map[string][]string{
-	"noise":         {"denoising"},
-	"noise-std":     {"denoising"},
-	"noise-frac":    {"denoising"},
-	"sparsity-l1":   {"sparse"},
-	"sparsity-rho":  {"sparse"},
-	"sparsity-beta": {"sparse"},
-	"beta":          {"vae", "convvae"},
+// kindsWithFlag lists the kinds that take the kind-specific flag name.
+func kindsWithFlag(name string) []string {
+	var out []string
+	for _, k := range Kinds() {
+		if slices.Contains(registry[k].Flags, name) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // RegisterFlags defines the model flags on fs.
@@ -79,25 +79,8 @@ func (f *SpecFlags) Spec(inputShape []int, seed uint64) (Spec, error) {
 	if f.ReconLoss != "" {
 		s.Loss = f.ReconLoss
 	}
-	if s.Noise != nil {
-		s.Noise = &NoiseSpec{Kind: f.Noise}
-		if f.Noise == NoiseGaussian {
-			s.Noise.Std = f.NoiseStd
-		} else {
-			s.Noise.Frac = f.NoiseFrac
-		}
-	}
-	if s.Sparsity != nil {
-		s.Sparsity = &SparsitySpec{L1: f.SparsityL1, Rho: f.SparsityRho}
-		if f.SparsityRho > 0 {
-			s.Sparsity.Beta = f.SparsityBeta
-			if !f.set("sparsity-l1") {
-				s.Sparsity.L1 = 0
-			}
-		}
-	}
-	if s.Kind == "vae" || s.Kind == "convvae" {
-		s.Beta = f.Beta
+	if k := kindOf(s); k.FromFlags != nil {
+		k.FromFlags(f, &s)
 	}
 	if f.Init != "" {
 		s.Init = f.Init
@@ -106,6 +89,20 @@ func (f *SpecFlags) Spec(inputShape []int, seed uint64) (Spec, error) {
 		return Spec{}, fmt.Errorf("model flags: %w", err)
 	}
 	return s, nil
+}
+
+// kindFlags lists every kind-specific flag, sorted.
+func kindFlags() []string {
+	var names []string
+	for _, k := range registry {
+		for _, n := range k.Flags {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Check validates the flags before any data is loaded, so a typo fails fast.
@@ -122,27 +119,14 @@ func (f *SpecFlags) Check() error {
 	if f.ReconLoss != "" && f.ReconLoss != "mse" && f.ReconLoss != "bce" {
 		return fmt.Errorf("-recon-loss %q: valid: mse, bce", f.ReconLoss)
 	}
-	for name, kinds := range flagKinds {
-		if f.set(name) && !slices.Contains(kinds, f.Kind) {
+	k := registry[f.Kind] // DefaultSpec above checked that it exists
+	for _, name := range kindFlags() {
+		if kinds := kindsWithFlag(name); f.set(name) && !slices.Contains(kinds, f.Kind) {
 			return fmt.Errorf("-%s applies only to -model %s, not %s", name, strings.Join(kinds, " or "), f.Kind)
 		}
 	}
-	if f.Kind == "denoising" {
-		n := NoiseSpec{Kind: f.Noise, Std: f.NoiseStd, Frac: f.NoiseFrac}
-		if err := n.Validate(); err != nil {
-			return fmt.Errorf("-noise: %w", err)
-		}
-	}
-	if f.Kind == "sparse" {
-		if !(f.SparsityRho >= 0 && f.SparsityRho < 1) {
-			return fmt.Errorf("-sparsity-rho %g: must be in [0, 1) (0: no KL penalty)", f.SparsityRho)
-		}
-		if f.SparsityL1 < 0 || f.SparsityBeta < 0 {
-			return fmt.Errorf("-sparsity-l1 %g, -sparsity-beta %g: must be zero or more", f.SparsityL1, f.SparsityBeta)
-		}
-	}
-	if (f.Kind == "vae" || f.Kind == "convvae") && !(f.Beta >= 0) {
-		return fmt.Errorf("-beta %g: must be zero or more", f.Beta)
+	if k.CheckFlags != nil {
+		return k.CheckFlags(f)
 	}
 	return nil
 }

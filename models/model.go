@@ -1,9 +1,7 @@
 package models
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 
@@ -74,29 +72,12 @@ type Variational interface {
 	NegELBO(x *G.Node) (*G.Node, error)
 }
 
-// Kinds lists the model kinds, in the order the README presents them.
-func Kinds() []string {
-	return []string{"basic", "deep", "denoising", "sparse", "conv", "vae", "convvae"}
-}
-
 // New builds a model from its spec, initialising weights from spec.InitSeed.
 func New(spec Spec) (Model, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	switch spec.Kind {
-	case "basic", "deep":
-		return newDenseAE(spec)
-	case "denoising":
-		return newDenoisingAE(spec)
-	case "sparse":
-		return newSparseAE(spec)
-	case "conv":
-		return newConvAE(spec)
-	case "vae", "convvae":
-		return newVAE(spec)
-	}
-	return nil, fmt.Errorf("unknown model kind %q (valid: %s)", spec.Kind, strings.Join(Kinds(), ", "))
+	return kindOf(spec).Build(spec)
 }
 
 // Defaults of the kinds' own settings.
@@ -111,41 +92,12 @@ const (
 // DefaultSpec is the spec of kind for inputs of shape C,H,W; latent 0 picks
 // the kind's default code size.
 func DefaultSpec(kind string, inputShape []int, latent int) (Spec, error) {
-	s := Spec{Kind: kind, InputShape: append([]int(nil), inputShape...), Activation: "relu", Output: "sigmoid", Loss: "mse"}
-	switch kind {
-	case "basic":
-		s.Latent = 64
-	case "deep":
-		s.Hidden = []int{128, 64}
-		s.Latent = 32
-	case "denoising":
-		s.Hidden = []int{256, 128}
-		s.Latent = 64
-		s.Noise = &NoiseSpec{Kind: NoiseGaussian, Std: DefaultNoiseStd}
-	case "sparse":
-		s.Hidden = []int{128, 64}
-		s.Latent = 32
-		s.Sparsity = &SparsitySpec{L1: DefaultSparsityL1}
-	case "conv":
-		s.Channels = []int{32, 64}
-		s.Latent = 32
-		s.Init = string(graph.SchemeTorch) // test MSE 0.0082 instead of 0.0089 after 10 epochs
-	case "vae":
-		// The architecture of pytorch/examples' VAE: 784-400-(20, 20), 20-400-784,
-		// initialised as PyTorch does: it reaches a lower ELBO from there.
-		s.Hidden = []int{400}
-		s.Init = string(graph.SchemeTorch)
-		s.Latent = 20
-		s.Loss = "bce"
-		s.Beta = DefaultBeta
-	case "convvae":
-		s.Channels = []int{32, 64}
-		s.Latent = 20
-		s.Loss = "bce"
-		s.Beta = DefaultBeta
-	default:
-		return Spec{}, fmt.Errorf("unknown model kind %q (valid: %s)", kind, strings.Join(Kinds(), ", "))
+	k, err := LookupKind(kind)
+	if err != nil {
+		return Spec{}, err
 	}
+	s := Spec{Kind: kind, InputShape: append([]int(nil), inputShape...), Activation: "relu", Output: "sigmoid", Loss: "mse"}
+	k.Defaults(&s)
 	if s.Init == "" {
 		s.Init = string(graph.SchemeByActivation)
 	}

@@ -1,12 +1,43 @@
 package models
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/graph"
 )
+
+func init() {
+	register(Kind{Name: "sparse", Order: 40, Summary: "deep net with an L1 or KL sparsity penalty on the code",
+		Defaults: func(s *Spec) {
+			s.Hidden, s.Latent = []int{128, 64}, 32
+			s.Sparsity = &SparsitySpec{L1: DefaultSparsityL1}
+		},
+		Build:    func(s Spec) (Model, error) { return newSparseAE(s) },
+		Flags:    []string{"sparsity-l1", "sparsity-rho", "sparsity-beta"},
+		Validate: Spec.validateSparsity,
+		FromFlags: func(f *SpecFlags, s *Spec) {
+			s.Sparsity = &SparsitySpec{L1: f.SparsityL1, Rho: f.SparsityRho}
+			if f.SparsityRho > 0 {
+				s.Sparsity.Beta = f.SparsityBeta
+				if !f.set("sparsity-l1") {
+					s.Sparsity.L1 = 0
+				}
+			}
+		},
+		CheckFlags: func(f *SpecFlags) error {
+			if !(f.SparsityRho >= 0 && f.SparsityRho < 1) {
+				return fmt.Errorf("-sparsity-rho %g: must be in [0, 1) (0: no KL penalty)", f.SparsityRho)
+			}
+			if f.SparsityL1 < 0 || f.SparsityBeta < 0 {
+				return fmt.Errorf("-sparsity-l1 %g, -sparsity-beta %g: must be zero or more", f.SparsityL1, f.SparsityBeta)
+			}
+			return nil
+		},
+	})
+}
 
 // sparseAE is the deep autoencoder with a penalty on its code's activity:
 //

@@ -84,8 +84,9 @@ func ParseSpec(data string) (Spec, error) {
 
 // Validate checks the spec's fields for the kind.
 func (s Spec) Validate() error {
-	if !slices.Contains(Kinds(), s.Kind) {
-		return fmt.Errorf("unknown model kind %q (valid: %s)", s.Kind, strings.Join(Kinds(), ", "))
+	k, err := LookupKind(s.Kind)
+	if err != nil {
+		return err
 	}
 	if len(s.InputShape) != 3 || s.InputShape[0] <= 0 || s.InputShape[1] <= 0 || s.InputShape[2] <= 0 {
 		return fmt.Errorf("model %s: input shape %v must be C,H,W with positive sizes", s.Kind, s.InputShape)
@@ -98,7 +99,7 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("model %s: hidden sizes %v must be positive", s.Kind, s.Hidden)
 		}
 	}
-	conv := s.Kind == "conv" || s.Kind == "convvae"
+	conv := k.Conv
 	switch {
 	case conv && len(s.Channels) == 0:
 		return fmt.Errorf("model %s: needs at least one convolution channel count (channels)", s.Kind)
@@ -113,13 +114,19 @@ func (s Spec) Validate() error {
 	if _, err := graph.ParseScheme(s.Init); err != nil {
 		return fmt.Errorf("model %s: %w", s.Kind, err)
 	}
-	if err := s.validateNoise(); err != nil {
-		return err
+	// Settings of one kind given to another are an error, not ignored.
+	if s.Noise != nil && !slices.Contains(k.Flags, "noise") {
+		return fmt.Errorf("model %s: noise settings apply only to %s", s.Kind, strings.Join(kindsWithFlag("noise"), ", "))
 	}
-	if err := s.validateSparsity(); err != nil {
-		return err
+	if s.Sparsity != nil && !slices.Contains(k.Flags, "sparsity-l1") {
+		return fmt.Errorf("model %s: sparsity settings apply only to %s", s.Kind, strings.Join(kindsWithFlag("sparsity-l1"), ", "))
 	}
-	variational := s.Kind == "vae" || s.Kind == "convvae"
+	if k.Validate != nil {
+		if err := k.Validate(s); err != nil {
+			return err
+		}
+	}
+	variational := k.Variational
 	switch {
 	case variational && (s.Beta < 0 || math.IsNaN(s.Beta) || math.IsInf(s.Beta, 0)):
 		return fmt.Errorf("model %s: beta %g must be zero or more", s.Kind, s.Beta)
@@ -130,12 +137,6 @@ func (s Spec) Validate() error {
 }
 
 func (s Spec) validateNoise() error {
-	if s.Kind != "denoising" {
-		if s.Noise != nil {
-			return fmt.Errorf("model %s: noise settings apply only to denoising", s.Kind)
-		}
-		return nil
-	}
 	if s.Noise == nil {
 		return fmt.Errorf("model denoising: needs noise settings (kind: gaussian, mask or saltpepper)")
 	}
@@ -143,12 +144,6 @@ func (s Spec) validateNoise() error {
 }
 
 func (s Spec) validateSparsity() error {
-	if s.Kind != "sparse" {
-		if s.Sparsity != nil {
-			return fmt.Errorf("model %s: sparsity settings apply only to sparse", s.Kind)
-		}
-		return nil
-	}
 	sp := s.Sparsity
 	switch {
 	case sp == nil:

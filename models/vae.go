@@ -9,6 +9,34 @@ import (
 	"github.com/hourglass-ml/hourglass/graph"
 )
 
+func init() {
+	variational := func(name string, order int, summary string, defaults func(s *Spec), conv bool) Kind {
+		return Kind{Name: name, Order: order, Summary: summary, Conv: conv, Variational: true,
+			Defaults: func(s *Spec) {
+				defaults(s)
+				s.Loss, s.Beta = "bce", DefaultBeta
+			},
+			Build:     func(s Spec) (Model, error) { return newVAE(s) },
+			Flags:     []string{"beta"},
+			FromFlags: func(f *SpecFlags, s *Spec) { s.Beta = f.Beta },
+			CheckFlags: func(f *SpecFlags) error {
+				if !(f.Beta >= 0) {
+					return fmt.Errorf("-beta %g: must be zero or more", f.Beta)
+				}
+				return nil
+			},
+		}
+	}
+	// The architecture of pytorch/examples' VAE: 784-400-(20, 20), 20-400-784,
+	// initialised as PyTorch does: it reaches a lower ELBO from there.
+	register(variational("vae", 60, "784-400-(μ 20, log σ² 20), 20-400-784; loss = negative ELBO", func(s *Spec) {
+		s.Hidden, s.Latent, s.Init = []int{400}, 20, string(graph.SchemeTorch)
+	}, false))
+	register(variational("convvae", 70, "the conv encoder and decoder around the VAE latent", func(s *Spec) {
+		s.Channels, s.Latent = []int{32, 64}, 20
+	}, true))
+}
+
 // vae is the variational autoencoder, with a dense body (vae: the
 // pytorch/examples 784-400-(20, 20) / 20-400-784 net) or the conv
 // encoder and decoder (convvae):
@@ -43,7 +71,7 @@ func newVAE(spec Spec) (*vae, error) {
 	m := &vae{spec: spec, params: params, recon: recon}
 	rng := initRNG(spec)
 	var features int
-	if spec.Kind == "convvae" {
+	if kindOf(spec).Conv {
 		enc, err := newConvEncoder(m.params, spec, rng)
 		if err != nil {
 			return nil, err

@@ -84,7 +84,7 @@ func build(m models.Model, sc *dataset.Scaler, opts Options) (*modelProto, error
 	batch := dim{param: batchDim}
 	rows := []dim{batch, {value: int64(spec.InputDim())}}
 	codes := []dim{batch, {value: int64(spec.Latent)}}
-	variational := spec.Kind == "vae" || spec.Kind == "convvae"
+	_, variational := m.(models.Variational)
 
 	if part == PartDecoder {
 		recon, err := b.decode(b.input("code", codes...))
@@ -166,7 +166,7 @@ func graphDoc(spec models.Spec, part Part, sc *dataset.Scaler) string {
 		lines = append(lines, "reconstruction_raw: the reconstruction in data units")
 	}
 	if part != PartDecoder {
-		if spec.Kind == "vae" || spec.Kind == "convvae" {
+		if k, _ := models.LookupKind(spec.Kind); k.Variational {
 			lines = append(lines, "code: the posterior mean μ (z = μ at inference); logvar: log σ²")
 		} else {
 			lines = append(lines, "code: the encoder's output")
