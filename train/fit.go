@@ -424,8 +424,15 @@ func resume(cfg Config, m models.Model, opt Optimizer, sched *Scheduler, trainN 
 			copy(p.Data(), q.Data())
 		}
 	}
-	if err := opt.Load(r.Optim, m.Params().List()); err != nil {
-		return st, fmt.Errorf("%s: %w", where, err)
+	// A run stopped before its first step has no optimizer buffers yet;
+	// they start at zero exactly as in an unbroken run.
+	if st.Step > 0 {
+		if len(r.Optim) == 0 {
+			return st, fmt.Errorf("%s holds no optimizer state (a weights-only file, for inference): it can be evaluated but not resumed", where)
+		}
+		if err := opt.Load(r.Optim, m.Params().List()); err != nil {
+			return st, fmt.Errorf("%s: %w", where, err)
+		}
 	}
 	opt.SetSteps(st.Step)
 	sched.SetState(st.Schedule)
