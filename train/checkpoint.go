@@ -51,6 +51,9 @@ type State struct {
 	// Stopped says why the run ended before its last epoch ("early stopping"),
 	// empty otherwise.
 	Stopped string `json:"stopped,omitempty"`
+	// RunID names the run the checkpoint belongs to (see RunDir); empty in
+	// checkpoints older than run ids and in weights-only files.
+	RunID string `json:"run_id,omitempty"`
 }
 
 // SaveCheckpoint writes m's weights, the optimizer's buffers and st to path

@@ -49,6 +49,9 @@ type Config struct {
 	Keep int
 	// Device runs the graphs; empty is graph.DefaultDevice().
 	Device graph.Device
+	// Run is OutDir opened by the caller (who may write files into it
+	// before training, under its lock); nil makes Fit open and close it.
+	Run *RunDir
 	// Resume continues the run stored in this checkpoint. The model m given
 	// to Fit must have the checkpoint's spec; its weights are overwritten.
 	Resume *Loaded
@@ -199,8 +202,15 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	res := &Result{BestEpoch: st.BestEpoch, BestValLoss: st.BestValLoss, Stopped: st.Stopped}
 	var metrics *metricsWriter
 	if cfg.OutDir != "" {
-		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating run directory: %w", err)
+		rd := cfg.Run
+		if rd == nil {
+			if rd, err = OpenRunDir(cfg.OutDir); err != nil {
+				return nil, err
+			}
+			defer rd.Close()
+		}
+		if st.RunID, err = claimRun(rd, cfg.Resume); err != nil {
+			return nil, err
 		}
 		keep := -1
 		if cfg.Resume != nil {
@@ -350,6 +360,37 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	return res, nil
 }
 
+// claimRun ties the run directory to one run: a new run claims an empty
+// directory with a fresh id; a resumed run must carry the directory's id,
+// so a checkpoint copied in from another run cannot overwrite this one's.
+func claimRun(rd *RunDir, resume *Loaded) (string, error) {
+	id, err := rd.ID()
+	if err != nil {
+		return "", err
+	}
+	if resume == nil {
+		if _, err := os.Stat(filepath.Join(rd.Dir, LastName)); err == nil {
+			return "", fmt.Errorf("run directory %s already holds a run: continue it with -resume %s, or choose another -out", rd.Dir, rd.Dir)
+		}
+		return rd.Claim()
+	}
+	theirs := resume.State.RunID
+	where := resume.Path
+	if where == "" {
+		where = "the checkpoint"
+	}
+	switch {
+	case id != "" && theirs != "" && id != theirs:
+		return "", fmt.Errorf("%s belongs to run %s, but %s holds run %s: was it copied from another run? Resume from this run's own checkpoint, or start a new run with another -out", where, theirs, rd.Dir, id)
+	case id != "":
+		return id, nil // a checkpoint from before run ids: take the directory's
+	case theirs != "":
+		// A directory that lost its run-id file (or predates it) takes the id back.
+		return theirs, os.WriteFile(filepath.Join(rd.Dir, RunIDName), []byte(theirs+"\n"), 0o644)
+	}
+	return rd.Claim()
+}
+
 // interrupted saves the position of a run stopped by ctx and says how to
 // continue it.
 func interrupted(ctx context.Context, dir, where string, save func([]string) error, res *Result) error {
@@ -389,6 +430,8 @@ func checkResume(cfg Config, m models.Model, optName string, trainN int) error {
 		return fmt.Errorf("%s holds a model with spec %s, but this run's model is %s: resume with the same model flags, or start a new run", where, got, want)
 	}
 	switch {
+	case st.Optimizer == "":
+		return fmt.Errorf("%s holds no training state (a weights-only file, for inference): it can be evaluated but not resumed", where)
 	case st.Seed != cfg.Seed:
 		return fmt.Errorf("%s was trained with seed %d, not %d: resume with -seed %d", where, st.Seed, cfg.Seed, st.Seed)
 	case st.Batch != cfg.Batch:
@@ -427,9 +470,6 @@ func resume(cfg Config, m models.Model, opt Optimizer, sched *Scheduler, trainN 
 	// A run stopped before its first step has no optimizer buffers yet;
 	// they start at zero exactly as in an unbroken run.
 	if st.Step > 0 {
-		if len(r.Optim) == 0 {
-			return st, fmt.Errorf("%s holds no optimizer state (a weights-only file, for inference): it can be evaluated but not resumed", where)
-		}
 		if err := opt.Load(r.Optim, m.Params().List()); err != nil {
 			return st, fmt.Errorf("%s: %w", where, err)
 		}

@@ -65,3 +65,33 @@ func TestSIGINTThenResume(t *testing.T) {
 	assert.Equal(t, metricsWithoutSeconds(t, whole), metricsWithoutSeconds(t, cut))
 	assert.Equal(t, checkpointWeights(t, whole), checkpointWeights(t, cut))
 }
+
+// TestTwoProcessesOneRunDir starts a second training into the run
+// directory a first one is writing: the second must fail at once, naming
+// the directory, and the first must finish its run untouched.
+func TestTwoProcessesOneRunDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the command twice")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"-model", "basic", "-batch", "32", "-no-pca", "-epochs", "3", "-out", dir}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(args, "\x1f"))
+	errPipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(errPipe)
+	var log strings.Builder
+	second := -1
+	var secondErr string
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if second < 0 && strings.HasPrefix(sc.Text(), "training basic") {
+			second, _, secondErr = runCmd(args...)
+		}
+	}
+	require.NoError(t, cmd.Wait(), log.String())
+	assert.Equal(t, exitFail, second, secondErr)
+	assert.Contains(t, secondErr, "another hourglass process is training into "+dir)
+	assert.Len(t, metricsWithoutSeconds(t, dir), 3, "the first run completes all its epochs")
+}

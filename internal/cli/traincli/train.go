@@ -390,6 +390,13 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if err != nil {
 		return nil, err
 	}
+	// The lock is taken before anything is checked or written, so a second
+	// training started into the same -out fails before touching anything.
+	rd, err := train.OpenRunDir(o.out)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
 	var m models.Model
 	if o.loaded != nil {
 		if got, want := o.loaded.Model.Spec().JSON(), spec.JSON(); got != want {
@@ -408,10 +415,8 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if err := train.CheckResume(cfg, m, trainSet); err != nil {
 		return nil, fmt.Errorf("-resume: %w", err)
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return nil, fmt.Errorf("creating run directory: %w", err)
-	}
-	header := "hourglass train configuration: repeat this run with  train -config " + filepath.Join(o.out, ConfigName)
+	cfg.Run = rd
+	header := "hourglass train configuration: repeat this run with  hourglass train -config " + filepath.Join(o.out, ConfigName)
 	effective, err := config.Marshal(o.fs, header, notInConfig...)
 	if err != nil {
 		return nil, err
