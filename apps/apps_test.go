@@ -161,6 +161,18 @@ func TestFeatures(t *testing.T) {
 	st, err := os.Stat(filepath.Join(out, "features_test.npy"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(128+200*32*4), st.Size(), "200×32 float32 after a 128-byte header")
+	// Labels are integers equal to the data's labels (read as numpy would).
+	raw, err := os.ReadFile(filepath.Join(out, "labels_test.npy"))
+	require.NoError(t, err)
+	require.Greater(t, len(raw), 10)
+	hlen := int(raw[8]) | int(raw[9])<<8
+	assert.Contains(t, string(raw[10:10+hlen]), "'descr': '<i4'")
+	body := raw[10+hlen:]
+	require.Len(t, body, 4*f.test.N)
+	for i, l := range f.test.Labels {
+		got := int32(uint32(body[4*i]) | uint32(body[4*i+1])<<8 | uint32(body[4*i+2])<<16 | uint32(body[4*i+3])<<24)
+		require.Equal(t, int32(l), got, "label %d", i)
+	}
 }
 
 func TestSubsample(t *testing.T) {
