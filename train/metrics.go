@@ -274,6 +274,20 @@ var partNames = map[string]string{"kl": "validation KL", "recon": "validation re
 // plotLoss draws the train and validation loss per epoch and, for kinds
 // whose objective has parts (the VAE's reconstruction and KL), each part.
 func plotLoss(path, ylabel string, history []EpochStats) error {
+	if ylabel == "" {
+		ylabel = "loss"
+	}
+	// Falling loss curves leave the top right free, also when small parts
+	// (the VAE's KL) pull the average down.
+	top := true
+	if err := eval.SaveLinePlotWith(path, eval.PlotOptions{Title: "training loss per epoch", XLabel: "epoch", YLabel: ylabel, LegendTop: &top}, lossSeries(history)...); err != nil {
+		return fmt.Errorf("drawing loss curve: %w", err)
+	}
+	return nil
+}
+
+// lossSeries are the curves of the loss plot.
+func lossSeries(history []EpochStats) []eval.Series {
 	x := make([]float64, len(history))
 	tr := make([]float64, len(history))
 	val := make([]float64, len(history))
@@ -298,11 +312,5 @@ func plotLoss(path, ylabel string, history []EpochStats) error {
 		}
 		series = append(series, eval.Series{Name: name, X: x, Y: parts[k]})
 	}
-	if ylabel == "" {
-		ylabel = "loss"
-	}
-	if err := eval.SaveLinePlot(path, "training loss per epoch", "epoch", ylabel, series...); err != nil {
-		return fmt.Errorf("drawing loss curve: %w", err)
-	}
-	return nil
+	return series
 }

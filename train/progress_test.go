@@ -154,3 +154,17 @@ func TestLossName(t *testing.T) {
 }
 
 func specOf(kind, loss string) models.Spec { return models.Spec{Kind: kind, Loss: loss} }
+
+func TestLossSeriesShowParts(t *testing.T) {
+	h := []EpochStats{
+		{Epoch: 1, TrainLoss: 300, ValLoss: 280, Parts: map[string]float64{"kl": 10, "recon": 270}},
+		{Epoch: 2, TrainLoss: 270, ValLoss: 260, Parts: map[string]float64{"kl": 12, "recon": 248}},
+	}
+	s := lossSeries(h)
+	require.Len(t, s, 4)
+	names := []string{s[0].Name, s[1].Name, s[2].Name, s[3].Name}
+	assert.Equal(t, []string{"train", "validation", "validation KL", "validation reconstruction"}, names)
+	assert.Equal(t, []float64{10, 12}, s[2].Y)
+	assert.Equal(t, []float64{270, 248}, s[3].Y)
+	assert.Len(t, lossSeries([]EpochStats{{Epoch: 1, TrainLoss: 1, ValLoss: 1}}), 2, "plain kinds: train and validation")
+}
