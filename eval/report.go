@@ -108,8 +108,8 @@ h2 { margin-top: 2em; border-bottom: 1px solid #eee; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: .3em .8em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
-td.num { text-align: right; font-family: monospace; white-space: nowrap; }
-td.key { font-family: monospace; color: #777; font-size: .85em; }
+td.num { text-align: right; font-family: monospace, monospace; font-size: .95em; white-space: nowrap; }
+td.key { font-family: monospace, monospace; color: #777; font-size: .85em; }
 figure { display: inline-block; margin: .5em 1em .5em 0; vertical-align: top; max-width: 100%; }
 figure img { max-width: 100%; image-rendering: pixelated; border: 1px solid #ddd; }
 figcaption { font-size: .9em; color: #444; max-width: 40em; }
