@@ -3,9 +3,13 @@ package apps
 import (
 	"context"
 	"errors"
+	"html/template"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,6 +19,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/eval"
 	"github.com/hourglass-ml/hourglass/graph"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
@@ -161,6 +166,18 @@ func TestFeatures(t *testing.T) {
 	st, err := os.Stat(filepath.Join(out, "features_test.npy"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(128+200*32*4), st.Size(), "200×32 float32 after a 128-byte header")
+	// Labels are integers equal to the data's labels (read as numpy would).
+	raw, err := os.ReadFile(filepath.Join(out, "labels_test.npy"))
+	require.NoError(t, err)
+	require.Greater(t, len(raw), 10)
+	hlen := int(raw[8]) | int(raw[9])<<8
+	assert.Contains(t, string(raw[10:10+hlen]), "'descr': '<i4'")
+	body := raw[10+hlen:]
+	require.Len(t, body, 4*f.test.N)
+	for i, l := range f.test.Labels {
+		got := int32(uint32(body[4*i]) | uint32(body[4*i+1])<<8 | uint32(body[4*i+2])<<16 | uint32(body[4*i+3])<<24)
+		require.Equal(t, int32(l), got, "label %d", i)
+	}
 }
 
 func TestSubsample(t *testing.T) {
@@ -236,25 +253,136 @@ func TestOneClass(t *testing.T) {
 	assert.Contains(t, r.Images, "oneclass.png")
 }
 
+// picture writes a small PNG into dir.
+func picture(t *testing.T, dir, name string) {
+	t.Helper()
+	require.NoError(t, eval.SaveReconstructionGrid(filepath.Join(dir, name), make([]float32, 49), make([]float32, 49), 1, 1, 7, 7))
+}
+
 func TestLossCurveAndReport(t *testing.T) {
 	run := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(run, "metrics.jsonl"),
 		[]byte(`{"epoch":1,"train_loss":0.05,"val_loss":0.04,"extra":1}`+"\n"+`{"epoch":2,"train_loss":0.03,"val_loss":0.035}`+"\n"), 0o644))
 	out := t.TempDir()
+	picture(t, out, "reconstructions.png")
 	r := newResult("recon")
-	r.Figures["mse"] = 0.01
+	r.Figures["mse"], r.Figures["psnr"] = 0.01, 20
 	r.image("reconstructions.png")
-	path, err := Report(out, "t", run, []*Result{r})
+	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	info := ReportInfo{Title: "vae on sample", RunDir: run, Spec: spec, Params: 1234, Data: "sample",
+		Checkpoint:  filepath.Join(run, "best.safetensors"),
+		TrainConfig: "# hourglass train configuration: repeat this run with  train -config " + run + "/config.yaml\nepochs: 20\n",
+		EvalConfig:  "task: all\n"}
+	path, err := Report(out, info, []*Result{r})
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(out, "loss.png"))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `src="loss.png"`)
-	assert.Contains(t, string(b), `src="reconstructions.png"`)
+	html := string(b)
+	// Pictures are embedded, in order: the loss curve, then the task's.
+	srcs := regexp.MustCompile(`<img src="([^"]*)" alt="([^"]*)"`).FindAllStringSubmatch(html, -1)
+	require.Len(t, srcs, 2)
+	for _, m := range srcs {
+		assert.True(t, strings.HasPrefix(m[1], "data:image/png;base64,"), "%.40s", m[1])
+	}
+	assert.Equal(t, template.HTMLEscapeString(captions["loss.png"]), srcs[0][2])
+	assert.Equal(t, template.HTMLEscapeString(captions["reconstructions.png"]), srcs[1][2])
+	for _, want := range []string{
+		"<h2>Reconstruction</h2>",
+		`<tr><td>Mean squared error</td><td class="num">0.01</td><td>per value (MSE)</td>`,
+		`<td>Peak signal-to-noise ratio</td><td class="num">20</td><td>dB</td>`,
+		"negative ELBO (nats per image)",
+		"vae autoencoder, 1234 parameters, code of 20 values",
+		"<th>Checkpoint</th><td>best.safetensors</td>",
+		"&#34;kind&#34;: &#34;vae&#34;",
+		"# training\nepochs: 20\n# evaluation\ntask: all",
+	} {
+		assert.Contains(t, html, want)
+	}
+	assert.NotContains(t, html, run, "no path of the run directory")
+	assert.NotContains(t, html, out, "no path of the output directory")
 
 	name, err := LossCurve(t.TempDir(), out)
 	require.NoError(t, err)
 	assert.Equal(t, "", name, "no run files: no curve")
+}
+
+func TestReportAnomalySection(t *testing.T) {
+	out := t.TempDir()
+	picture(t, out, "roc.png")
+	spec, err := models.DefaultSpec("deep", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name      string
+		figures   map[string]float64
+		images    []string
+		want, not []string
+	}{
+		{"no normal class", map[string]float64{"threshold": 0.03, "flagged_frac": 0.01}, nil,
+			[]string{"<h2>Anomaly detection</h2>", "Left out: no normal class was given"},
+			[]string{"Anomaly threshold", "Share flagged", "<img"}},
+		{"normal class given", map[string]float64{"auroc": 0.9, "threshold": 0.03, "normal_class": 1}, []string{"roc.png"},
+			[]string{"<td>AUROC</td><td class=\"num\">0.9</td>", "<td>Anomaly threshold</td><td class=\"num\">0.03</td><td>per value (reconstruction MSE)</td>", "<img src=\"data:image/png;base64,"},
+			[]string{"Left out"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newResult("anomaly")
+			r.Values["score"] = ScoreRecon
+			maps.Copy(r.Figures, tc.figures)
+			for _, img := range tc.images {
+				r.image(img)
+			}
+			path, err := Report(out, ReportInfo{Title: "t", Spec: spec}, []*Result{r})
+			require.NoError(t, err)
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, string(b), w)
+			}
+			for _, w := range tc.not {
+				assert.NotContains(t, string(b), w)
+			}
+		})
+	}
+}
+
+// TestEveryFigureDescribed runs the tasks and checks that each figure they
+// report has a name, a unit and a meaning for the report.
+func TestEveryFigureDescribed(t *testing.T) {
+	f := getFixture(t)
+	out := t.TempDir()
+	test := f.test.Head(60)
+	var results []*Result
+	r, err := Recon(f.model, test, out)
+	require.NoError(t, err)
+	results = append(results, r)
+	r, err = Denoise(f.model, test, models.NoiseSpec{Kind: "gaussian", Std: 0.3}, 1, out)
+	require.NoError(t, err)
+	results = append(results, r)
+	r, err = PCACompare(f.model, f.train.Head(200), test, out)
+	require.NoError(t, err)
+	results = append(results, r)
+	r, err = Anomaly(f.model, test, f.train.Head(100), AnomalyOptions{Percentile: 99, NormalClass: 1}, out)
+	require.NoError(t, err)
+	results = append(results, r)
+	r, err = Features(f.model, f.train.Head(100), test, FeatureOptions{Seed: 1}, out)
+	require.NoError(t, err)
+	results = append(results, r)
+	keys := []string{"mean_auroc", "pca_mean_auroc", "oneclass_epochs", "neg_elbo", "model_psnr_noisy", "model_psnr_denoised", "model_mse_noisy", "model_mse_denoised"}
+	for _, r := range results {
+		keys = append(keys, r.SortedFigures()...)
+		for _, img := range r.Images {
+			assert.NotEmpty(t, captions[img], "caption of %s", img)
+		}
+	}
+	for _, k := range keys {
+		info, ok := DescribeFigure(k)
+		assert.True(t, ok, "figure %s has no description", k)
+		assert.NotEmpty(t, info.Name, k)
+		assert.NotEmpty(t, info.Unit, k)
+		assert.NotEmpty(t, info.Meaning, k)
+	}
 }
 
 func TestJSONDropsNaN(t *testing.T) {

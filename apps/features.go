@@ -65,12 +65,8 @@ func Features(m models.Model, train, test *dataset.Dataset, opt FeatureOptions, 
 		r.file(npy)
 		r.file(csv)
 		if p.d.Labels != nil {
-			lab := make([]float32, p.d.N)
-			for i, l := range p.d.Labels {
-				lab[i] = float32(l)
-			}
 			name := "labels_" + p.name + ".npy"
-			if err := eval.WriteNPY(join(out, name), lab, []int{p.d.N}); err != nil {
+			if err := eval.WriteLabelsNPY(join(out, name), p.d.Labels); err != nil {
 				return nil, err
 			}
 			r.file(name)

@@ -90,12 +90,11 @@ func PCACompare(m models.Model, train, test *dataset.Dataset, out string) (*Resu
 		return nil, err
 	}
 	x, n := head(test, 10)
-	img, err := eval.GridImage([][]float32{x, recon[:len(x)], pcaRec[:len(x)]}, test.C, test.H, test.W, n, max(1, 56/max(test.H, test.W)))
-	if err != nil {
+	rows := []eval.GridRow{{Title: "input", Images: x}, {Title: m.Spec().Kind, Images: recon[:len(x)]},
+		{Title: fmt.Sprintf("PCA-%d", k), Images: pcaRec[:len(x)]}}
+	if err := eval.SaveLabelledGrid(join(out, "pca.png"), fmt.Sprintf("test images, the %s reconstructions and PCA's with %d components", m.Spec().Kind, k),
+		rows, test.C, test.H, test.W, n); err != nil {
 		return nil, fmt.Errorf("PCA picture: %w", err)
-	}
-	if err := eval.SavePNG(join(out, "pca.png"), img); err != nil {
-		return nil, err
 	}
 	r.image("pca.png")
 	r.note("pca.png rows: inputs, %s reconstructions, PCA-%d reconstructions", m.Spec().Kind, k)

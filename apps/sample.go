@@ -45,8 +45,8 @@ func Sample(m models.Model, test *dataset.Dataset, seed uint64, out string) (*Re
 	if err != nil {
 		return nil, fmt.Errorf("sampling: %w", err)
 	}
-	scale := max(1, 56/max(test.H, test.W))
-	if err := saveGrid(join(out, "samples.png"), [][]float32{imgs}, test, 8, scale); err != nil {
+	if err := eval.SaveLabelledGrid(join(out, "samples.png"), fmt.Sprintf("%d decodings of codes drawn from the prior N(0, I)", nSamples),
+		[]eval.GridRow{{Title: "samples from the prior", Images: imgs}}, test.C, test.H, test.W, 8); err != nil {
 		return nil, err
 	}
 	r := newResult("sample")
@@ -59,7 +59,7 @@ func Sample(m models.Model, test *dataset.Dataset, seed uint64, out string) (*Re
 		return r, nil
 	}
 	dim := test.Dim()
-	var rows [][]float32
+	var rows []eval.GridRow
 	interp, hasOwn := m.(models.Generator)
 	var codes []float32
 	if !hasOwn {
@@ -88,20 +88,13 @@ func Sample(m models.Model, test *dataset.Dataset, seed uint64, out string) (*Re
 			return nil, fmt.Errorf("interpolating pair %d: %w", p, err)
 		}
 		// The real inputs frame each row.
-		rows = append(rows, slices.Concat(a, row, b))
+		rows = append(rows, eval.GridRow{Title: fmt.Sprintf("pair %d", p+1), Images: slices.Concat(a, row, b)})
 	}
-	if err := saveGrid(join(out, "interpolation.png"), rows, test, steps+2, scale); err != nil {
+	header := fmt.Sprintf("interpolation: test image A, %d decodings from A's code to B's, test image B", steps)
+	if err := eval.SaveLabelledGrid(join(out, "interpolation.png"), header, rows, test.C, test.H, test.W, steps+2); err != nil {
 		return nil, err
 	}
 	r.image("interpolation.png")
 	r.note("interpolation.png: each row is a test image, %d decodings along the line between its code and the next image's, and that image", steps)
 	return r, nil
-}
-
-func saveGrid(path string, rows [][]float32, d *dataset.Dataset, cols, scale int) error {
-	img, err := eval.GridImage(rows, d.C, d.H, d.W, cols, scale)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return eval.SavePNG(path, img)
 }

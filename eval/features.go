@@ -25,7 +25,7 @@ func WriteNPY(path string, data []float32, shape []int) error {
 		return fmt.Errorf("eval: WriteNPY %s: shape %v holds %d values but data has %d", path, shape, count, len(data))
 	}
 	return atomicWrite(path, func(w io.Writer) error {
-		if _, err := w.Write(npyHeader(shape)); err != nil {
+		if _, err := w.Write(npyHeader(shape, "<f4")); err != nil {
 			return err
 		}
 		buf := make([]byte, 4*4096)
@@ -42,9 +42,28 @@ func WriteNPY(path string, data []float32, shape []int) error {
 	})
 }
 
-// npyHeader builds the magic, version and dict header, padded with spaces so
-// the data starts on a 64-byte boundary as the format spec asks.
-func npyHeader(shape []int) []byte {
+// WriteLabelsNPY writes labels as a 1-D little-endian int32 NumPy array,
+// so numpy.load gives integers that index and compare as class numbers.
+func WriteLabelsNPY(path string, labels []int) error {
+	for i, l := range labels {
+		if l < math.MinInt32 || l > math.MaxInt32 {
+			return fmt.Errorf("eval: WriteLabelsNPY %s: label %d of sample %d does not fit in int32", path, l, i)
+		}
+	}
+	return atomicWrite(path, func(w io.Writer) error {
+		buf := npyHeader([]int{len(labels)}, "<i4")
+		for _, l := range labels {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(int32(l)))
+		}
+		_, err := w.Write(buf)
+		return err
+	})
+}
+
+// npyHeader builds the magic, version and dict header for data of type
+// descr, padded with spaces so the data starts on a 64-byte boundary as
+// the format spec asks.
+func npyHeader(shape []int, descr string) []byte {
 	dims := make([]string, len(shape))
 	for i, s := range shape {
 		dims[i] = strconv.Itoa(s)
@@ -54,7 +73,7 @@ func npyHeader(shape []int) []byte {
 		shp += ","
 	}
 	shp += ")"
-	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': " + shp + ", }"
+	dict := "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shp + ", }"
 	const prefix = 10 // magic(6) + version(2) + header length(2)
 	total := prefix + len(dict) + 1
 	pad := (64 - total%64) % 64

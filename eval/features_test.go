@@ -93,3 +93,37 @@ func TestWriteFeaturesCSV(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteLabelsNPY(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels []int
+	}{
+		{"classes", []int{7, 0, 9, 3, 3}},
+		{"negative and wide", []int{-1, 1 << 30, 0}},
+		{"empty", []int{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "labels.npy")
+			require.NoError(t, WriteLabelsNPY(path, tc.labels))
+			f, err := os.Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			r, err := npyio.NewReader(f)
+			require.NoError(t, err)
+			assert.Equal(t, "'<i4'", r.Header.Descr.Type)
+			assert.Equal(t, []int{len(tc.labels)}, r.Header.Descr.Shape)
+			if len(tc.labels) > 0 {
+				var back []int32
+				require.NoError(t, r.Read(&back))
+				want := make([]int32, len(tc.labels))
+				for i, l := range tc.labels {
+					want[i] = int32(l)
+				}
+				assert.Equal(t, want, back)
+			}
+		})
+	}
+	err := WriteLabelsNPY(filepath.Join(t.TempDir(), "big.npy"), []int{1 << 40})
+	assert.ErrorContains(t, err, "int32")
+}

@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 )
 
 // separatorGrey is the colour of the 1px lines between grid cells: mid-grey
@@ -106,28 +111,114 @@ func SavePNG(path string, img image.Image) error {
 	return atomicWrite(path, func(w io.Writer) error { return png.Encode(w, img) })
 }
 
+// GridRow is one group of images of a labelled grid and its title.
+type GridRow struct {
+	// Title is written left of the group's first line of images ("input",
+	// "output", ...); empty leaves the margin blank.
+	Title string
+	// Images are m*c*h*w values, C×H×W each, in [0,1].
+	Images []float32
+}
+
+// Text layout of labelled grids, in pixels of basicfont.Face7x13.
+const (
+	labelPad  = 6
+	labelInk  = 0x22
+	labelFill = 0xff
+)
+
+// LabelledGrid draws rows as GridImage does, with each row's title in a
+// white margin on the left and header, when not empty, in a strip above:
+// a reader of reconstructions.png sees which row is the input and which
+// the output without a caption.
+func LabelledGrid(header string, rows []GridRow, c, h, w, cols, scale int) (image.Image, error) {
+	groups := make([][]float32, len(rows))
+	for i, r := range rows {
+		groups[i] = r.Images
+	}
+	grid, err := GridImage(groups, c, h, w, cols, scale)
+	if err != nil {
+		return nil, err
+	}
+	face := basicfont.Face7x13
+	textW := func(s string) int { return font.MeasureString(face, s).Ceil() }
+	labelW := 0
+	for _, r := range rows {
+		labelW = max(labelW, textW(r.Title))
+	}
+	if labelW > 0 {
+		labelW += 2 * labelPad
+	}
+	lineH := face.Metrics().Height.Ceil()
+	headH := 0
+	if header != "" {
+		headH = lineH + 2*labelPad
+	}
+	gb := grid.Bounds()
+	width := max(labelW+gb.Dx(), textW(header)+2*labelPad)
+	out := image.NewRGBA(image.Rect(0, 0, width, headH+gb.Dy()))
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.Gray{Y: labelFill}), image.Point{}, draw.Src)
+	draw.Draw(out, gb.Add(image.Pt(labelW, headH)), grid, gb.Min, draw.Src)
+	d := font.Drawer{Dst: out, Src: image.NewUniform(color.Gray{Y: labelInk}), Face: face}
+	ascent := face.Metrics().Ascent.Ceil()
+	if header != "" {
+		d.Dot = fixed.P(labelPad, labelPad+ascent)
+		d.DrawString(header)
+	}
+	size, ch, line := c*h*w, h*scale, 0
+	for _, r := range rows {
+		if r.Title != "" {
+			// Centred on the group's first line of images.
+			y := headH + 1 + line*(ch+1) + (ch+ascent)/2
+			d.Dot = fixed.P(labelPad, y)
+			d.DrawString(r.Title)
+		}
+		line += (len(r.Images)/size + cols - 1) / cols
+	}
+	return out, nil
+}
+
+// SaveLabelledGrid draws LabelledGrid and saves it as PNG. Images up to 28
+// pixels high are upscaled to about 56 so that they and their labels read
+// at a glance.
+func SaveLabelledGrid(path, header string, rows []GridRow, c, h, w, cols int) error {
+	img, err := LabelledGrid(header, rows, c, h, w, cols, gridScale(h, w))
+	if err != nil {
+		return fmt.Errorf("eval: image grid %s: %w", path, err)
+	}
+	return SavePNG(path, img)
+}
+
+// gridScale is the integer upscaling that brings small images (28×28) to
+// about 56 pixels.
+func gridScale(h, w int) int { return max(1, 56/max(h, w)) }
+
 // SaveReconstructionGrid saves n inputs and their reconstructions as a PNG:
 // a row of up to 10 inputs with the matching outputs directly below, repeated
-// (20 images give 2 row pairs). Images are C×H×W in [0,1].
+// (20 images give 2 row pairs), titled "input" and "output". Images are
+// C×H×W in [0,1].
 func SaveReconstructionGrid(path string, inputs, outputs []float32, n, c, h, w int) error {
-	if err := saveStackedGrid(path, n, c, h, w, inputs, outputs); err != nil {
+	if err := saveStackedGrid(path, "test images and their reconstructions", n, c, h, w,
+		[]string{"input", "output"}, inputs, outputs); err != nil {
 		return fmt.Errorf("eval: reconstruction grid %s: %w", path, err)
 	}
 	return nil
 }
 
 // SaveDenoisingGrid saves n clean / noisy / denoised triples as a PNG: rows
-// of up to 10 clean images, the noisy versions below, then the denoised ones.
+// of up to 10 clean images, the noisy versions below, then the denoised
+// ones, titled "input", "noisy" and "output".
 func SaveDenoisingGrid(path string, clean, noisy, denoised []float32, n, c, h, w int) error {
-	if err := saveStackedGrid(path, n, c, h, w, clean, noisy, denoised); err != nil {
+	if err := saveStackedGrid(path, "clean test images, corrupted, and the model's output", n, c, h, w,
+		[]string{"input", "noisy", "output"}, clean, noisy, denoised); err != nil {
 		return fmt.Errorf("eval: denoising grid %s: %w", path, err)
 	}
 	return nil
 }
 
 // saveStackedGrid interleaves the sets in chunks of maxPerRow so that matching
-// images sit in the same column of consecutive rows.
-func saveStackedGrid(path string, n, c, h, w int, sets ...[]float32) error {
+// images sit in the same column of consecutive rows, each titled.
+func saveStackedGrid(path, header string, n, c, h, w int, titles []string, sets ...[]float32) error {
 	if n < 1 || c < 1 || h < 1 || w < 1 {
 		return fmt.Errorf("need n, c, h, w >= 1, got n=%d c=%d h=%d w=%d", n, c, h, w)
 	}
@@ -137,15 +228,14 @@ func saveStackedGrid(path string, n, c, h, w int, sets ...[]float32) error {
 			return fmt.Errorf("image set %d has %d values, want at least n*c*h*w = %d", i, len(s), n*size)
 		}
 	}
-	var rows [][]float32
+	var rows []GridRow
 	for start := 0; start < n; start += maxPerRow {
 		end := min(n, start+maxPerRow)
-		for _, s := range sets {
-			rows = append(rows, s[start*size:end*size])
+		for i, s := range sets {
+			rows = append(rows, GridRow{Title: titles[i], Images: s[start*size : end*size]})
 		}
 	}
-	scale := max(1, 56/max(h, w)) // small images (28×28) are upscaled to be visible
-	img, err := GridImage(rows, c, h, w, min(n, maxPerRow), scale)
+	img, err := LabelledGrid(header, rows, c, h, w, min(n, maxPerRow), gridScale(h, w))
 	if err != nil {
 		return err
 	}

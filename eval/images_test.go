@@ -149,6 +149,67 @@ func TestSavePNGRoundTrip(t *testing.T) {
 	assert.Contains(t, err.Error(), "under-a-file.png")
 }
 
+// Offsets of the grid inside a labelled picture: the title margin (7 pixels
+// per character of the longest title, padded) and the header strip.
+func labelMargin(longest string) int { return 7*len(longest) + 2*labelPad }
+
+const headerStrip = 13 + 2*labelPad
+
+// inked reports whether any pixel of r is darker than the label background.
+func inked(img image.Image, r image.Rectangle) bool {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y < 200 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestLabelledGridTitles(t *testing.T) {
+	const h, w, scale = 4, 4, 5 // 20-pixel cells
+	rows := []GridRow{
+		{Title: "input", Images: filled(3, h*w, 1)},
+		{Title: "", Images: filled(3, h*w, 1)},
+		{Title: "PCA", Images: filled(3, h*w, 0)},
+	}
+	for _, tc := range []struct {
+		name   string
+		header string
+		top    int
+	}{{"no header", "", 0}, {"header", "what the rows are", headerStrip}} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, err := LabelledGrid(tc.header, rows, 1, h, w, 3, scale)
+			require.NoError(t, err)
+			left := labelMargin("input")
+			cell := h * scale
+			wide := max(left+3*cell+4, 7*len(tc.header)+2*labelPad)
+			assert.Equal(t, image.Rect(0, 0, wide, tc.top+3*cell+4), img.Bounds())
+			for i, r := range rows {
+				y0 := tc.top + 1 + i*(cell+1)
+				area := image.Rect(0, y0, left, y0+cell)
+				assert.Equal(t, r.Title != "", inked(img, area), "row %d (%q): title drawn in its margin", i, r.Title)
+				// The images sit right of the margin, unchanged.
+				want := uint8(255)
+				if i == 2 {
+					want = 0
+				}
+				assert.Equal(t, want, color.GrayModel.Convert(img.At(left+1+cell/2, y0+cell/2)).(color.Gray).Y, "row %d image", i)
+			}
+			if tc.header != "" {
+				assert.True(t, inked(img, image.Rect(0, 0, img.Bounds().Dx(), headerStrip)), "header drawn")
+			}
+		})
+	}
+	// A header wider than the grid widens the picture.
+	img, err := LabelledGrid("a header much wider than one small image", rows[:1], 1, h, w, 1, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 7*len("a header much wider than one small image")+2*labelPad, img.Bounds().Dx())
+	_, err = LabelledGrid("", []GridRow{{Title: "x"}}, 1, h, w, 1, 1)
+	assert.ErrorContains(t, err, "no images")
+}
+
 func TestSaveReconstructionGridLayout(t *testing.T) {
 	const n, h, w = 20, 28, 28
 	in := filled(n, h*w, 1)
@@ -156,21 +217,23 @@ func TestSaveReconstructionGridLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "recon.png")
 	require.NoError(t, SaveReconstructionGrid(path, in, out, n, 1, h, w))
 	img := decodePNG(t, path)
-	// 10 per row, 2 row pairs = 4 rows, 28×28 upscaled 2×.
-	cell := 2 * h
-	assert.Equal(t, 10*cell+11, img.Bounds().Dx())
-	assert.Equal(t, 4*cell+5, img.Bounds().Dy())
-	rowY := func(r int) int { return 1 + r*(cell+1) + cell/2 }
+	// 10 per row, 2 row pairs = 4 rows, 28×28 upscaled 2×, right of the
+	// titles and below the header.
+	cell, left := 2*h, labelMargin("output")
+	assert.Equal(t, left+10*cell+11, img.Bounds().Dx())
+	assert.Equal(t, headerStrip+4*cell+5, img.Bounds().Dy())
+	rowY := func(r int) int { return headerStrip + 1 + r*(cell+1) }
 	for r, want := range []uint8{255, 0, 255, 0} { // input, output, input, output
-		g := color.GrayModel.Convert(img.At(1+cell/2, rowY(r))).(color.Gray)
+		g := color.GrayModel.Convert(img.At(left+1+cell/2, rowY(r)+cell/2)).(color.Gray)
 		assert.Equal(t, want, g.Y, "row %d", r)
+		assert.True(t, inked(img, image.Rect(0, rowY(r), left, rowY(r)+cell)), "row %d has its title", r)
 	}
 
-	// Fewer than 10 images: the grid is only as wide as needed.
+	// Fewer than 10 images: the grid is only as wide as needed (or as the header).
 	require.NoError(t, SaveReconstructionGrid(path, in, out, 3, 1, h, w))
 	img = decodePNG(t, path)
-	assert.Equal(t, 3*cell+4, img.Bounds().Dx())
-	assert.Equal(t, 2*cell+3, img.Bounds().Dy())
+	assert.Equal(t, max(left+3*cell+4, 7*len("test images and their reconstructions")+2*labelPad), img.Bounds().Dx())
+	assert.Equal(t, headerStrip+2*cell+3, img.Bounds().Dy())
 
 	err := SaveReconstructionGrid(path, in[:5], out, n, 1, h, w)
 	require.Error(t, err)
@@ -185,11 +248,13 @@ func TestSaveDenoisingGridLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "denoise.png")
 	require.NoError(t, SaveDenoisingGrid(path, clean, noisy, den, n, 1, h, w))
 	img := decodePNG(t, path)
-	cell := 2 * h
-	assert.Equal(t, 10*cell+11, img.Bounds().Dx())
-	assert.Equal(t, 6*cell+7, img.Bounds().Dy(), "two chunks of three rows")
+	cell, left := 2*h, labelMargin("output")
+	assert.Equal(t, left+10*cell+11, img.Bounds().Dx())
+	assert.Equal(t, headerStrip+6*cell+7, img.Bounds().Dy(), "two chunks of three rows")
 	for r, want := range []uint8{255, 128, 0, 255, 128, 0} {
-		g := color.GrayModel.Convert(img.At(1+cell/2, 1+r*(cell+1)+cell/2)).(color.Gray)
+		y0 := headerStrip + 1 + r*(cell+1)
+		g := color.GrayModel.Convert(img.At(left+1+cell/2, y0+cell/2)).(color.Gray)
 		assert.Equal(t, want, g.Y, "row %d", r)
+		assert.True(t, inked(img, image.Rect(0, y0, left, y0+cell)), "row %d has its title", r)
 	}
 }

@@ -37,6 +37,20 @@ func paletteColor(i int) color.Color {
 // ...) with a legend and saves it as PNG. Non-finite points (a diverged loss)
 // are dropped rather than failing the whole plot.
 func SaveLinePlot(path, title, xlabel, ylabel string, series ...Series) error {
+	return SaveLinePlotWith(path, PlotOptions{Title: title, XLabel: xlabel, YLabel: ylabel}, series...)
+}
+
+// PlotOptions are the labels of a line plot and where its legend goes.
+type PlotOptions struct {
+	Title, XLabel, YLabel string
+	// LegendTop puts the legend top right; nil chooses the corner the
+	// curves leave free (bottom right for rising ROC curves).
+	LegendTop *bool
+}
+
+// SaveLinePlotWith is SaveLinePlot with options.
+func SaveLinePlotWith(path string, opt PlotOptions, series ...Series) error {
+	title, xlabel, ylabel := opt.Title, opt.XLabel, opt.YLabel
 	if len(series) == 0 {
 		return fmt.Errorf("eval: line plot %s: no series given", path)
 	}
@@ -45,6 +59,9 @@ func SaveLinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	p.Legend.Top = !endsHigh(series)
+	if opt.LegendTop != nil {
+		p.Legend.Top = *opt.LegendTop
+	}
 	p.Add(plotter.NewGrid())
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {

@@ -221,6 +221,7 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 			return nil, err
 		}
 		defer metrics.Close()
+		metrics.unit = LossName(m.Spec())
 		if st.BestEpoch > 0 {
 			res.BestCheckpoint = filepath.Join(cfg.OutDir, BestName)
 		}
@@ -233,6 +234,7 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 		return nil, err
 	}
 	defer step.close()
+	defer cfg.Progress.Close()
 	save := func(paths []string) error {
 		// Saturated activations can keep the loss finite while weights
 		// overflow; checked once per save (not per step, it is a full pass
@@ -254,7 +256,7 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	for epoch := st.Epoch + 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
 		batcher.SetEpoch(epoch)
-		cfg.Progress.StartEpoch(epoch, cfg.Epochs, nb)
+		cfg.Progress.StartEpoch(epoch, cfg.Epochs, nb, cfg.Batch)
 		first, sum := st.Pos, st.PosLoss
 		for i := first; i < nb; i++ {
 			if ctx.Err() != nil {

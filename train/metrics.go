@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/hourglass-ml/hourglass/eval"
+	"github.com/hourglass-ml/hourglass/models"
 )
 
 // Files a run writes into its directory besides the checkpoints.
@@ -24,6 +26,25 @@ const (
 // fixedCols are the columns every epoch has; the kind's own parts (KL, ...)
 // follow them, then seconds.
 var fixedCols = []string{"epoch", "step", "lr", "train_loss", "val_loss"}
+
+// partColumn is the column of a part of the validation objective: val_kl,
+// val_recon, ... The prefix says that, like val_loss, it is measured on the
+// validation set.
+func partColumn(part string) string {
+	if part == "loss" {
+		return "val_part_loss" // val_loss is the whole objective
+	}
+	return "val_" + part
+}
+
+// columnPart is the part a metrics.jsonl key names: the inverse of
+// partColumn, and the key itself for files written before the val_ prefix.
+func columnPart(key string) string {
+	if key == "val_part_loss" {
+		return "loss"
+	}
+	return strings.TrimPrefix(key, "val_")
+}
 
 // MarshalJSON writes one flat object: epoch, step, lr, train_loss,
 // val_loss, the kind's parts by name, seconds. A loss that is not a number
@@ -44,7 +65,8 @@ func (s EpochStats) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// UnmarshalJSON reads what MarshalJSON writes; unknown keys become parts.
+// UnmarshalJSON reads what MarshalJSON writes; unknown keys become parts
+// (val_kl is part kl; so is kl in files written before the prefix).
 func (s *EpochStats) UnmarshalJSON(data []byte) error {
 	var raw map[string]*float64
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -63,7 +85,7 @@ func (s *EpochStats) UnmarshalJSON(data []byte) error {
 			if s.Parts == nil {
 				s.Parts = map[string]float64{}
 			}
-			s.Parts[k] = num(k)
+			s.Parts[columnPart(k)] = num(k)
 		}
 	}
 	return nil
@@ -96,11 +118,7 @@ func (s EpochStats) columns() []column {
 	cols := []column{{"epoch", float64(s.Epoch), true}, {"step", float64(s.Step), true},
 		{"lr", s.LR, false}, {"train_loss", s.TrainLoss, false}, {"val_loss", s.ValLoss, false}}
 	for _, k := range sortedKeys(s.Parts) {
-		name := k
-		if contains(fixedCols, k) || k == "seconds" {
-			name = "part_" + k
-		}
-		cols = append(cols, column{name: name, v: s.Parts[k]})
+		cols = append(cols, column{name: partColumn(k), v: s.Parts[k]})
 	}
 	return append(cols, column{"seconds", s.Seconds, false})
 }
@@ -111,6 +129,8 @@ func (s EpochStats) columns() []column {
 type metricsWriter struct {
 	dir string
 	f   *os.File
+	// unit labels the loss plot's y axis (LossName).
+	unit string
 }
 
 // openMetrics starts the metrics of a run in dir. A fresh run (keep < 0)
@@ -188,7 +208,7 @@ func (w *metricsWriter) Write(st EpochStats, history []EpochStats) error {
 	if err := writeCSV(filepath.Join(w.dir, MetricsCSV), history); err != nil {
 		return err
 	}
-	return plotLoss(filepath.Join(w.dir, LossPlot), history)
+	return plotLoss(filepath.Join(w.dir, LossPlot), w.unit, history)
 }
 
 func (w *metricsWriter) Close() error { return w.f.Close() }
@@ -228,17 +248,69 @@ func writeCSV(path string, history []EpochStats) error {
 	return nil
 }
 
-func plotLoss(path string, history []EpochStats) error {
-	x := make([]float64, len(history))
-	tr := make([]float64, len(history))
-	val := make([]float64, len(history))
-	for i, h := range history {
-		x[i], tr[i], val[i] = float64(h.Epoch), h.TrainLoss, h.ValLoss
+// LossName is the name and unit of spec's training objective, for axis
+// labels and tables: the plain kinds average over values, the variational
+// kinds sum over the values of an image.
+func LossName(spec models.Spec) string {
+	variational := spec.Kind == "vae" || spec.Kind == "convvae"
+	switch {
+	case variational && spec.Loss == "bce":
+		return "negative ELBO (nats per image)"
+	case variational:
+		return "negative ELBO: squared error + β·KL (per image)"
+	case spec.Sparsity != nil && spec.Loss == "bce":
+		return "BCE (nats per value) + sparsity penalty"
+	case spec.Sparsity != nil:
+		return "MSE (per value) + sparsity penalty"
+	case spec.Loss == "bce":
+		return "BCE (nats per value)"
 	}
-	err := eval.SaveLinePlot(path, "loss", "epoch", "loss",
-		eval.Series{Name: "train", X: x, Y: tr}, eval.Series{Name: "validation", X: x, Y: val})
-	if err != nil {
+	return "MSE (per value)"
+}
+
+// partNames are the legend names of the kinds' parts on the loss plot.
+var partNames = map[string]string{"kl": "validation KL", "recon": "validation reconstruction", "penalty": "validation penalty"}
+
+// plotLoss draws the train and validation loss per epoch and, for kinds
+// whose objective has parts (the VAE's reconstruction and KL), each part.
+func plotLoss(path, ylabel string, history []EpochStats) error {
+	if ylabel == "" {
+		ylabel = "loss"
+	}
+	// Falling loss curves leave the top right free, also when small parts
+	// (the VAE's KL) pull the average down.
+	top := true
+	if err := eval.SaveLinePlotWith(path, eval.PlotOptions{Title: "training loss per epoch", XLabel: "epoch", YLabel: ylabel, LegendTop: &top}, lossSeries(history)...); err != nil {
 		return fmt.Errorf("drawing loss curve: %w", err)
 	}
 	return nil
+}
+
+// lossSeries are the curves of the loss plot.
+func lossSeries(history []EpochStats) []eval.Series {
+	x := make([]float64, len(history))
+	tr := make([]float64, len(history))
+	val := make([]float64, len(history))
+	parts := map[string][]float64{}
+	for i, h := range history {
+		x[i], tr[i], val[i] = float64(h.Epoch), h.TrainLoss, h.ValLoss
+		for k := range h.Parts {
+			if parts[k] == nil {
+				parts[k] = make([]float64, len(history))
+				for j := range parts[k] {
+					parts[k][j] = math.NaN()
+				}
+			}
+			parts[k][i] = h.Parts[k]
+		}
+	}
+	series := []eval.Series{{Name: "train", X: x, Y: tr}, {Name: "validation", X: x, Y: val}}
+	for _, k := range sortedKeys(parts) {
+		name := partNames[k]
+		if name == "" {
+			name = "validation " + k
+		}
+		series = append(series, eval.Series{Name: name, X: x, Y: parts[k]})
+	}
+	return series
 }

@@ -55,6 +55,9 @@ type options struct {
 	knnK          int
 	knnTrain      int
 	device        string
+	// settings are the flags' effective values, one "name: value" a line,
+	// for the report (paths left out: they would name this machine's files).
+	settings string
 }
 
 // help is the -h text; its groups follow the README's task table.
@@ -107,6 +110,11 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: flags only (see -h)", fs.Arg(0))
 	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "checkpoint" && f.Name != "out" && f.Name != "normal" {
+			o.settings += f.Name + ": " + f.Value.String() + "\n"
+		}
+	})
 	if o.checkpoint == "" {
 		return nil, errors.New("-checkpoint is required: the .safetensors file cmd/train wrote (e.g. runs/deep-…/best.safetensors)")
 	}
@@ -350,8 +358,10 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		s.results = append(s.results, r)
 	}
 	if o.task == "all" {
-		title := fmt.Sprintf("%s autoencoder on %s", spec.Kind, o.data)
-		if s.report, err = apps.Report(o.out, title, filepath.Dir(o.checkpoint), s.results); err != nil {
+		info := apps.ReportInfo{Title: fmt.Sprintf("%s autoencoder on %s", spec.Kind, filepath.Base(o.data)),
+			RunDir: filepath.Dir(o.checkpoint), Spec: spec, Params: m.Params().Count(), Data: filepath.Base(o.data),
+			Checkpoint: o.checkpoint, TrainConfig: loaded.Meta[train.MetaConfig], EvalConfig: o.settings}
+		if s.report, err = apps.Report(o.out, info, s.results); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
@@ -361,10 +371,6 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 func runAnomaly(o *options, m models.Model, ds data, scaler *dataset.Scaler) (*apps.Result, error) {
 	opt := o.anomalyOptions()
 	var notes []string
-	if o.task == "all" && opt.NormalClass < 0 && ds.scored.Labels != nil {
-		opt.NormalClass = 0
-		notes = append(notes, "normal class 0 (no -normal-class given), the other classes are anomalies")
-	}
 	if opt.NormalClass >= 0 && ds.scored.Labels != nil && !slices.Contains(ds.scored.Labels, opt.NormalClass) {
 		return nil, fmt.Errorf("-normal-class %d: no sample of %s has that label", opt.NormalClass, ds.scored.Name)
 	}

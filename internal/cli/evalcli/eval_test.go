@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,8 +90,11 @@ func TestTasks(t *testing.T) {
 		{"features", []string{"-knn-train", "500"}, []string{"knn_accuracy", "knn_pca_accuracy", "knn_raw_accuracy"},
 			[]string{"features_test.npy", "features_test.csv", "features_train.npy", "latent.png"}},
 		{"pca", nil, []string{"pca_mse", "pca_psnr", "mse", "psnr"}, []string{"pca.png"}},
-		{"all", []string{"-knn-train", "500"}, []string{"mse", "ssim", "denoised_psnr", "auroc", "knn_accuracy", "pca_mse", "report"},
-			[]string{"reconstructions.png", "denoising.png", "roc.png", "latent.png", "pca.png", "loss.png", "report.html"}},
+		// Without -normal-class no class is normal for a model trained on
+		// all of them: no AUROC, and the report says why.
+		{"all", []string{"-knn-train", "500"}, []string{"mse", "ssim", "denoised_psnr", "threshold", "knn_accuracy", "pca_mse", "report"},
+			[]string{"reconstructions.png", "denoising.png", "latent.png", "pca.png", "loss.png", "report.html"}},
+		{"all", []string{"-knn-train", "500", "-normal-class", "1"}, []string{"auroc", "report"}, []string{"roc.png", "report.html"}},
 	} {
 		t.Run(tc.task, func(t *testing.T) {
 			out := t.TempDir()
@@ -108,6 +112,16 @@ func TestTasks(t *testing.T) {
 			}
 			if tc.task == "denoise" {
 				assert.Greater(t, s["denoised_psnr"], s["noisy_psnr"])
+			}
+			if tc.task == "all" {
+				_, auroc := s["auroc"]
+				assert.Equal(t, slices.Contains(tc.extra, "-normal-class"), auroc, "AUROC only with a normal class")
+				html, err := os.ReadFile(filepath.Join(out, "report.html"))
+				require.NoError(t, err)
+				assert.NotContains(t, string(html), out, "the report names no path of this machine")
+				assert.NotContains(t, string(html), filepath.Dir(ckpt))
+				assert.Equal(t, !auroc, strings.Contains(string(html), "Left out: no normal class was given"))
+				assert.Contains(t, string(html), "<h2>Settings</h2>")
 			}
 		})
 	}
