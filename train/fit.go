@@ -151,6 +151,19 @@ func firstNonFinite(params []*graph.Param) string {
 	return ""
 }
 
+// firstNonFiniteGrad names the first parameter whose gradient holds a NaN
+// or an infinity.
+func firstNonFiniteGrad(params []*graph.Param, grads [][]float32) string {
+	for i, g := range grads {
+		for _, v := range g {
+			if v-v != 0 {
+				return params[i].Name
+			}
+		}
+	}
+	return ""
+}
+
 // ErrNonFinite marks a run stopped by a NaN or infinite loss.
 var ErrNonFinite = errors.New("loss is not finite")
 
@@ -284,6 +297,14 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 			grads, err := step.grads()
 			if err != nil {
 				return res, err
+			}
+			if i == first && epoch == st.Epoch+1 {
+				// The first step of a process checks every gradient once: a
+				// NaN weight from a damaged or hand-edited checkpoint shows
+				// here, not an epoch later at the save-time check.
+				if name := firstNonFiniteGrad(step.params, grads); name != "" {
+					return res, fmt.Errorf("epoch %d step %d: %w (the gradient of %s is NaN or infinite; is a weight of the checkpoint damaged?)", epoch, st.Step+1, ErrNonFinite, name)
+				}
 			}
 			if cfg.ClipNorm > 0 {
 				ClipGradNorm(grads, cfg.ClipNorm)

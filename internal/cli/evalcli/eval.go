@@ -202,7 +202,16 @@ func Run(prog string, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal stops eval between tasks; a second kills it at once.
+		<-ctx.Done()
+		stop()
+	}()
 	s, err := evaluate(ctx, o, stderr)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "%s: interrupted (%v); the files of finished tasks are in %s\n", prog, context.Cause(ctx), o.out)
+		return cli.ExitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return cli.ExitFail
@@ -331,6 +340,9 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		}
 	}
 	for _, task := range todo {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		var r *apps.Result
 		switch task {
 		case "recon":

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -287,4 +288,20 @@ func TestBadInputs(t *testing.T) {
 			assert.NotContains(t, stderr, "goroutine", "no stack trace")
 		})
 	}
+}
+
+// TestCancelledStopsBetweenTasks: a signal (a cancelled context) stops eval
+// before its next task, so nothing more is written.
+func TestCancelledStopsBetweenTasks(t *testing.T) {
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	o, err := parseFlags("eval", []string{"-checkpoint", ckpt, "-task", "all", "-out", out}, &stdout)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = evaluate(ctx, o, io.Discard)
+	require.ErrorIs(t, err, context.Canceled)
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no task ran")
 }
