@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"github.com/hourglass-ml/hourglass/device"
+
 	"fmt"
 	"math/rand/v2"
 
@@ -73,7 +75,7 @@ func (d *Dense) Forward(ps *Params, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("dense %s: input shape %v, want (batch, %d)", d.W.Name, x.Shape(), d.In)
 	}
 	g := x.Graph()
-	if x.Dtype() == G.Float32 && !CUDAEnabled() {
+	if x.Dtype() == G.Float32 && !device.CUDAEnabled() {
 		// One fused op: a GEMM plus one pass for bias and activation, with a
 		// hand-written backward pass (fused_dense.go). It is a CPU op, so
 		// CUDA builds keep Gorgonia's GPU-capable Mul and BroadcastAdd.

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"github.com/hourglass-ml/hourglass/device"
+
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
@@ -124,5 +126,5 @@ func (l Loss) Build(pred, target *G.Node) (*G.Node, error) {
 // CPU, with a target that is data. CUDA builds and the float64 graphs of
 // the gradient checks keep Gorgonia's element-wise ops.
 func fusedLossOK(pred, target *G.Node) bool {
-	return pred.Dtype() == tensor.Float32 && target.Dtype() == tensor.Float32 && target.Op() == nil && !CUDAEnabled()
+	return pred.Dtype() == tensor.Float32 && target.Dtype() == tensor.Float32 && target.Op() == nil && !device.CUDAEnabled()
 }

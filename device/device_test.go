@@ -1,6 +1,6 @@
 //go:build !cuda
 
-package graph
+package device
 
 import (
 	"testing"

@@ -4,7 +4,7 @@
 
 //go:build cuda
 
-package graph
+package device
 
 import "gorgonia.org/gorgonia"
 
