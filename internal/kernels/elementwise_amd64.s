@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // AVX2/FMA elementwise kernels for the fused ops. Each processes n floats,
-// n a multiple of 8; the Go wrappers in elementwise_amd64.go do the tails.
+// n a multiple of 8; the exported Go kernels in elementwise.go do the tails
+// with the pure-Go twins.
 
 DATA c_one<>+0(SB)/4, $0x3f800000
 GLOBL c_one<>(SB), RODATA|NOPTR, $4
