@@ -5,20 +5,27 @@ import (
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/device"
+	"github.com/hourglass-ml/hourglass/graph/ops"
 )
 
-// Activation names an element-wise non-linearity.
-type Activation string
+// Activation names an element-wise non-linearity. It is an alias of
+// ops.Activation, not a type of its own, because the fused ops (package
+// graph/ops) take it as a parameter and graph imports ops: one type keeps a
+// layer's activation usable by its op without conversion, and the constants
+// below are the same values under the names callers already use.
+type Activation = ops.Activation
 
 // The activations a layer may use.
 const (
-	ReLU     Activation = "relu"
-	Sigmoid  Activation = "sigmoid"
-	Tanh     Activation = "tanh"
-	Identity Activation = "identity"
+	ReLU     = ops.ReLU
+	Sigmoid  = ops.Sigmoid
+	Tanh     = ops.Tanh
+	Identity = ops.Identity
 )
 
-// Activations lists the valid activation names, for error messages.
+// activations lists the valid activation names, for error messages.
 var activations = []Activation{ReLU, Sigmoid, Tanh, Identity}
 
 // ParseActivation checks an activation name.
@@ -29,21 +36,6 @@ func ParseActivation(s string) (Activation, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown activation %q (valid: relu, sigmoid, tanh, identity)", s)
-}
-
-// Apply builds act(x).
-func (a Activation) Apply(x *G.Node) (*G.Node, error) {
-	switch a {
-	case ReLU:
-		return G.Rectify(x)
-	case Sigmoid:
-		return G.Sigmoid(x)
-	case Tanh:
-		return G.Tanh(x)
-	case Identity, "":
-		return x, nil
-	}
-	return nil, fmt.Errorf("unknown activation %q", a)
 }
 
 // Dense is a fully connected layer y = act(x·W + b) with W of shape in×out.
@@ -73,11 +65,11 @@ func (d *Dense) Forward(ps *Params, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("dense %s: input shape %v, want (batch, %d)", d.W.Name, x.Shape(), d.In)
 	}
 	g := x.Graph()
-	if x.Dtype() == G.Float32 && !CUDAEnabled() {
+	if x.Dtype() == G.Float32 && !device.CUDAEnabled() {
 		// One fused op: a GEMM plus one pass for bias and activation, with a
-		// hand-written backward pass (fused_dense.go). It is a CPU op, so
+		// hand-written backward pass (ops.DenseAct). It is a CPU op, so
 		// CUDA builds keep Gorgonia's GPU-capable Mul and BroadcastAdd.
-		y, err := DenseAct(x, ps.Node(g, d.W), ps.Node(g, d.B), d.Act)
+		y, err := ops.DenseAct(x, ps.Node(g, d.W), ps.Node(g, d.B), d.Act)
 		if err != nil {
 			return nil, fmt.Errorf("dense %s: %w", d.W.Name, err)
 		}

@@ -5,10 +5,10 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-)
 
-// bceEps keeps log() finite when a sigmoid output saturates at 0 or 1.
-const bceEps = 1e-7
+	"github.com/hourglass-ml/hourglass/device"
+	"github.com/hourglass-ml/hourglass/graph/ops"
+)
 
 // Scalar is a constant of like's dtype (float32 or float64), so losses can
 // be built in float64 for gradient checks and float32 for training.
@@ -35,7 +35,7 @@ func MSE(pred, target *G.Node) (*G.Node, error) {
 // BCEElems is the element-wise binary cross-entropy
 // -(t·log(p+ε) + (1-t)·log(1-p+ε)) for predictions p in (0,1).
 func BCEElems(pred, target *G.Node) (*G.Node, error) {
-	eps, one := Scalar(pred, bceEps), Scalar(pred, 1)
+	eps, one := Scalar(pred, ops.BCEEps), Scalar(pred, 1)
 	pe, err := G.Add(pred, eps)
 	if err != nil {
 		return nil, fmt.Errorf("bce: %w", err)
@@ -107,12 +107,12 @@ func (l Loss) Build(pred, target *G.Node) (*G.Node, error) {
 	switch l {
 	case LossMSE, "":
 		if fusedLossOK(pred, target) {
-			return MSELoss(pred, target)
+			return ops.MSELoss(pred, target)
 		}
 		return MSE(pred, target)
 	case LossBCE:
 		if fusedLossOK(pred, target) {
-			return BCELoss(pred, target, false)
+			return ops.BCELoss(pred, target, false)
 		}
 		return BCE(pred, target)
 	}
@@ -120,9 +120,9 @@ func (l Loss) Build(pred, target *G.Node) (*G.Node, error) {
 }
 
 // fusedLossOK says whether a loss of pred against target can be one fused
-// node with its own gradient (fused_loss.go, fused_bce.go): float32 on the
+// node with its own gradient (ops.MSELoss, ops.BCELoss): float32 on the
 // CPU, with a target that is data. CUDA builds and the float64 graphs of
 // the gradient checks keep Gorgonia's element-wise ops.
 func fusedLossOK(pred, target *G.Node) bool {
-	return pred.Dtype() == tensor.Float32 && target.Dtype() == tensor.Float32 && target.Op() == nil && !CUDAEnabled()
+	return pred.Dtype() == tensor.Float32 && target.Dtype() == tensor.Float32 && target.Op() == nil && !device.CUDAEnabled()
 }

@@ -4,14 +4,21 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Param is a named, learnable tensor. Its value is shared by every graph a
+// Param is a named, learnable tensor. Its values are shared by every graph a
 // model builds (training, encoding, decoding), so an optimizer step is seen by
 // all of them without copying.
+//
+// Concurrency: the fields are set once by Params.New and must not be
+// reassigned. Reading Data from several goroutines (running graphs) is safe;
+// writing it (an optimizer step, loading a checkpoint) must not overlap a
+// run of any graph over the same parameters.
 type Param struct {
 	Name  string
 	Shape []int
@@ -75,11 +82,17 @@ func (s Scheme) inits(act Activation) (w, b Init) {
 
 // Params is an ordered set of named parameters. Order is creation order, so
 // optimizers and checkpoints see parameters in a stable order.
+//
+// Concurrency: every method is safe for concurrent use, so one loaded model
+// can build and run graphs from many goroutines (one graph per goroutine).
+// Scheme is a plain field: set it before creating layers and do not change
+// it while another goroutine creates them.
 type Params struct {
 	// Scheme initialises the layers created in the set; "" is
 	// SchemeByActivation.
 	Scheme Scheme
 
+	mu     sync.Mutex // guards list, byName and nodes
 	list   []*Param
 	byName map[string]*Param
 	nodes  map[*G.ExprGraph]map[string]*G.Node
@@ -90,17 +103,27 @@ func NewParams() *Params {
 	return &Params{byName: map[string]*Param{}, nodes: map[*G.ExprGraph]map[string]*G.Node{}}
 }
 
-// List returns the parameters in creation order.
-func (ps *Params) List() []*Param { return ps.list }
+// List returns the parameters in creation order. The slice is clipped, so
+// appending to it never writes into the set, and parameters created later
+// do not appear in it.
+func (ps *Params) List() []*Param {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return slices.Clip(ps.list)
+}
 
 // Get returns the parameter called name.
 func (ps *Params) Get(name string) (*Param, bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	p, ok := ps.byName[name]
 	return p, ok
 }
 
 // Count is the total number of scalars over all parameters.
 func (ps *Params) Count() int {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	n := 0
 	for _, p := range ps.list {
 		n += p.Size()
@@ -110,6 +133,8 @@ func (ps *Params) Count() int {
 
 // New creates a parameter. fanIn and fanOut drive the initialisation scale.
 func (ps *Params) New(name string, shape []int, init Init, fanIn, fanOut int, rng *rand.Rand) (*Param, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	if _, dup := ps.byName[name]; dup {
 		return nil, fmt.Errorf("graph: parameter %q defined twice", name)
 	}
@@ -148,8 +173,14 @@ func (ps *Params) New(name string, shape []int, init Init, fanIn, fanOut int, rn
 }
 
 // Node returns p's node in graph g, creating it on first use. Every graph
-// gets its own node bound to the same shared tensor.
+// gets its own node, bound to its own tensor header over p's backing slice:
+// an optimizer step writes the slice and every graph sees it, while the
+// per-graph state a tape machine sets on its input tensors (the execution
+// engine) stays with that graph, so graphs over the same Params can be
+// compiled and run from different goroutines.
 func (ps *Params) Node(g *G.ExprGraph, p *Param) *G.Node {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	m := ps.nodes[g]
 	if m == nil {
 		m = map[string]*G.Node{}
@@ -158,7 +189,8 @@ func (ps *Params) Node(g *G.ExprGraph, p *Param) *G.Node {
 	if n, ok := m[p.Name]; ok {
 		return n
 	}
-	n := G.NewTensor(g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	view := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data()))
+	n := G.NewTensor(g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(view))
 	m[p.Name] = n
 	return n
 }
@@ -166,6 +198,8 @@ func (ps *Params) Node(g *G.ExprGraph, p *Param) *G.Node {
 // Nodes returns the nodes of every parameter that graph g uses, in parameter
 // order. Parameters a graph never touched are skipped.
 func (ps *Params) Nodes(g *G.ExprGraph) (nodes G.Nodes, params []*Param) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	m := ps.nodes[g]
 	for _, p := range ps.list {
 		if n, ok := m[p.Name]; ok {
@@ -177,4 +211,8 @@ func (ps *Params) Nodes(g *G.ExprGraph) (nodes G.Nodes, params []*Param) {
 }
 
 // Forget drops the node cache of graph g once the graph is no longer used.
-func (ps *Params) Forget(g *G.ExprGraph) { delete(ps.nodes, g) }
+func (ps *Params) Forget(g *G.ExprGraph) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	delete(ps.nodes, g)
+}

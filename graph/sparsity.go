@@ -5,6 +5,8 @@ import (
 	"math"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/graph/ops"
 )
 
 // L1Activity builds the L1 activity penalty of a batch×k code: Σ_j |z_j|
@@ -33,7 +35,7 @@ func KLSparsity(z *G.Node, rho float64) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kl sparsity: %w", err)
 	}
-	eps, one := Scalar(z, bceEps), Scalar(z, 1)
+	eps, one := Scalar(z, ops.BCEEps), Scalar(z, 1)
 	// ρ log ρ + (1−ρ) log(1−ρ) is a constant; the rest is
 	// −ρ log ρ̂ − (1−ρ) log(1−ρ̂).
 	pe, err := G.Add(rhoHat, eps)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/graph/ops"
 )
 
 // Reparameterize builds z = mu + exp(logvar/2) ⊙ eps, the sample of
@@ -79,7 +81,7 @@ func SumPerSample(x *G.Node) (*G.Node, error) {
 // per sample.
 func BCESum(pred, target *G.Node) (*G.Node, error) {
 	if fusedLossOK(pred, target) {
-		return BCELoss(pred, target, true)
+		return ops.BCELoss(pred, target, true)
 	}
 	e, err := BCEElems(pred, target)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
-	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/device"
 )
 
 // InferBatch is the batch size of inference graphs: large enough to keep
@@ -85,7 +85,7 @@ func applyInto(m Model, res, data []float32, n, inDim, batch int, fn func(*G.Nod
 	}
 	var out G.Value
 	G.Read(y, &out)
-	vm, err := graph.NewMachine(g, graph.DefaultDevice())
+	vm, err := device.NewMachine(g, device.DefaultDevice())
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
-	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/device"
 )
 
 // Runner is an inference graph compiled once and run batch after batch:
@@ -49,7 +49,7 @@ func NewRunner(m Model, batch int, build Build) (*Runner, error) {
 		r.widths = append(r.widths, o.Shape().TotalSize()/batch)
 		G.Read(o, &r.outs[i])
 	}
-	if r.vm, err = graph.NewMachine(r.g, graph.DefaultDevice()); err != nil {
+	if r.vm, err = device.NewMachine(r.g, device.DefaultDevice()); err != nil {
 		m.Params().Forget(r.g)
 		return nil, err
 	}

@@ -11,16 +11,16 @@
 #      scripts/gen-cuda-kernels.sh, checks the .version/.target lines and
 #      assembles every PTX file with ptxas for sm_80, sm_86 and sm_90 (what the
 #      driver's JIT does on A100 / RTX 30xx / H100); compares the result with the
-#      committed graph/cudakernels_cuda.go;
+#      committed device/cudakernels_cuda.go;
 #   3. checks go.mod requires gorgonia.org/cu >= v0.9.6;
 #   4. compiles (cgo, no GPU needed) gorgonia.org/cu and gorgonia.org/cu/blas
 #      with -tags cuda against the CUDA headers; gorgonia.org/cu/dnn, go vet
-#      -tags cuda ./graph/ and the -tags cuda link of ./cmd/train and
+#      -tags cuda ./device/ ./graph/ and the -tags cuda link of ./cmd/train and
 #      ./cmd/eval need cuDNN 8, which Debian does not ship: they run only when
 #      cudnn.h is found (CUDNN_DIR=/path with include/ and lib/ , or the
 #      nvidia/cuda:11.8.0-cudnn8-devel image) and are reported as NOT RUN
 #      otherwise;
-#   5. vets and tests ./graph/ in the default (CPU) build.
+#   5. vets and tests ./device/ and ./graph/ in the default (CPU) build.
 # Nothing here executes a kernel: that needs a GPU (see docs/gpu.md).
 #
 # Exit status: 0 when every step that could run passed, 1 when a step that
@@ -153,8 +153,8 @@ step "2. gorgonia kernels -> PTX for compute_$arch"
 if ((have_toolkit)); then
   ptxdir="$work/ptx"
   gen="$work/cudakernels_cuda.go"
-  mkdir -p "$work/graph"
-  gen="$work/graph/cudakernels_cuda.go"
+  mkdir -p "$work/device"
+  gen="$work/device/cudakernels_cuda.go"
   if NVCC="$nvcc" KEEP_PTX_DIR="$ptxdir" run gen scripts/gen-cuda-kernels.sh "$arch" "$gen"; then
     cat "$work/gen.log"
     pass "scripts/gen-cuda-kernels.sh $arch ($(ls "$ptxdir" | wc -l) PTX modules, $(wc -c <"$gen") bytes of Go)"
@@ -185,7 +185,7 @@ if ((have_toolkit)); then
     done
     # The generated file must be valid Go of the right package.
     if gofmt -l "$gen" | grep -q .; then fail "generated Go file is not gofmt-clean"; fi
-    committed=graph/cudakernels_cuda.go
+    committed=device/cudakernels_cuda.go
     if [[ ! -f "$committed" ]]; then
       notrun "compare with $committed: file not present (the Docker build generates it)"
     elif cmp -s "$gen" "$committed"; then
@@ -236,7 +236,7 @@ else
     why="cudnn.h not found: cuDNN 8 is not in Debian; set CUDNN_DIR or run inside nvidia/cuda:11.8.0-cudnn8-devel-ubuntu22.04 (docker/Dockerfile does)"
     notrun "go build -tags cuda gorgonia.org/cu/dnn: $why"
     notrun "go build -tags cuda gorgonia.org/gorgonia (imports cu/dnn): $why"
-    notrun "go vet -tags cuda ./graph/ (needs gorgonia's cuda build): $why"
+    notrun "go vet -tags cuda ./device/ ./graph/ (needs gorgonia's cuda build): $why"
     notrun "go build -tags cuda ./cmd/train ./cmd/eval (compile + link): $why"
   else
     if grep -q 'CUDNN_MAJOR 9' "$cudnn_inc"/cudnn_version.h 2>/dev/null; then
@@ -249,12 +249,12 @@ else
         fail "go build -tags cuda $pkg"
       fi
     done
-    if [[ ! -f graph/cudakernels_cuda.go ]]; then
-      notrun "go vet -tags cuda ./graph/: graph/cudakernels_cuda.go missing (run scripts/gen-cuda-kernels.sh $arch)"
-    elif run vet-graph-cuda go vet -tags cuda ./graph/; then
-      pass "go vet -tags cuda ./graph/"
+    if [[ ! -f device/cudakernels_cuda.go ]]; then
+      notrun "go vet -tags cuda ./device/ ./graph/: device/cudakernels_cuda.go missing (run scripts/gen-cuda-kernels.sh $arch)"
+    elif run vet-graph-cuda go vet -tags cuda ./device/ ./graph/; then
+      pass "go vet -tags cuda ./device/ ./graph/"
     else
-      fail "go vet -tags cuda ./graph/"
+      fail "go vet -tags cuda ./device/ ./graph/"
     fi
     cmds=()
     for c in ./cmd/train ./cmd/eval; do [[ -d "$c" ]] && cmds+=("$c"); done
@@ -269,9 +269,9 @@ else
 fi
 
 # ---------------------------------------------------------------- 5. CPU build
-step "5. default (CPU) build of ./graph/"
-if run vet-graph go vet ./graph/; then pass "go vet ./graph/"; else fail "go vet ./graph/"; fi
-if run test-graph go test ./graph/; then pass "go test ./graph/"; else fail "go test ./graph/"; fi
+step "5. default (CPU) build of ./device/ and ./graph/"
+if run vet-graph go vet ./device/ ./graph/; then pass "go vet ./device/ ./graph/"; else fail "go vet ./device/ ./graph/"; fi
+if run test-graph go test ./device/ ./graph/; then pass "go test ./device/ ./graph/"; else fail "go test ./device/ ./graph/"; fi
 
 # ---------------------------------------------------------------- summary
 echo

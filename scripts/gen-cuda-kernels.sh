@@ -14,7 +14,7 @@
 #            capability >= X.Y (compute_80 runs on A100 (8.0), A10/RTX 30xx
 #            (8.6), L4/L40 (8.9), H100 (9.0)); it does NOT run on older GPUs
 #            (T4 = 75, V100 = 70): regenerate with that ARCH for them.
-#   OUTPUT   default graph/cudakernels_cuda.go (package graph)
+#   OUTPUT   default device/cudakernels_cuda.go (package device)
 # Environment:
 #   NVCC         nvcc to use (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc)
 #   KEEP_PTX_DIR if set, the .ptx files are also written there (scripts/check-cuda.sh
@@ -29,7 +29,7 @@ arch="${arch#sm_}"
 [[ "$arch" =~ ^[0-9]{2,3}$ ]] || die "ARCH must look like 80, compute_80 or sm_80, got '${1:-}'"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="${2:-$repo_root/graph/cudakernels_cuda.go}"
+out="${2:-$repo_root/device/cudakernels_cuda.go}"
 pkg="$(basename "$(dirname "$(realpath -m "$out")")")"
 [[ "$pkg" =~ ^[a-z][a-z0-9_]*$ ]] || die "cannot derive a Go package name from the directory of $out"
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/hourglass-ml/hourglass/dataset"
-	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/models"
 )
 
@@ -35,7 +35,7 @@ func BenchmarkStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := newStepper(m, tc.batch, graph.CPU)
+			s, err := newStepper(m, tc.batch, device.CPU)
 			if err != nil {
 				b.Fatal(err)
 			}

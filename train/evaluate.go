@@ -7,7 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/dataset"
-	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/models"
 )
 
@@ -16,10 +16,10 @@ import (
 // from seed, so the figure is reproducible. A last partial batch gets a graph
 // of its own so that no sample is dropped or counted twice.
 func Evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64) (loss float64, parts map[string]float64, err error) {
-	return evaluate(m, d, batch, seed, graph.DefaultDevice())
+	return evaluate(m, d, batch, seed, device.DefaultDevice())
 }
 
-func evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64, dev graph.Device) (loss float64, parts map[string]float64, err error) {
+func evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64, dev device.Device) (loss float64, parts map[string]float64, err error) {
 	if d == nil || d.N == 0 {
 		return math.NaN(), nil, nil
 	}
@@ -43,7 +43,7 @@ func evaluate(m models.Model, d *dataset.Dataset, batch int, seed uint64, dev gr
 		for i, p := range obj.Parts {
 			G.Read(p.Node, &partV[i])
 		}
-		vm, err := graph.NewMachine(g, dev)
+		vm, err := device.NewMachine(g, dev)
 		if err != nil {
 			return err
 		}

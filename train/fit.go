@@ -14,6 +14,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/graph"
 	"github.com/hourglass-ml/hourglass/models"
 )
@@ -47,8 +48,8 @@ type Config struct {
 	// Keep is how many epoch checkpoints (epoch-NNNN.safetensors) to keep,
 	// newest first; 0 keeps them all. last and best are always kept.
 	Keep int
-	// Device runs the graphs; empty is graph.DefaultDevice().
-	Device graph.Device
+	// Device runs the graphs; empty is device.DefaultDevice().
+	Device device.Device
 	// Run is OutDir opened by the caller (who may write files into it
 	// before training, under its lock); nil makes Fit open and close it.
 	Run *RunDir
@@ -191,7 +192,7 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	}
 	dev := cfg.Device
 	if dev == "" {
-		dev = graph.DefaultDevice()
+		dev = device.DefaultDevice()
 	}
 	opt, err := NewOptimizer(cfg.Optim)
 	if err != nil {
@@ -535,7 +536,7 @@ type stepper struct {
 	gbuf   [][]float32
 }
 
-func newStepper(m models.Model, batch int, dev graph.Device) (*stepper, error) {
+func newStepper(m models.Model, batch int, dev device.Device) (*stepper, error) {
 	g := G.NewGraph()
 	obj, err := m.Objective(g, batch)
 	if err != nil {
@@ -547,7 +548,7 @@ func newStepper(m models.Model, batch int, dev graph.Device) (*stepper, error) {
 		return nil, fmt.Errorf("differentiating %s objective: %w", m.Spec().Kind, err)
 	}
 	G.Read(obj.Loss, &s.loss)
-	vm, err := graph.NewMachine(g, dev, G.BindDualValues(s.nodes...))
+	vm, err := device.NewMachine(g, dev, G.BindDualValues(s.nodes...))
 	if err != nil {
 		return nil, err
 	}

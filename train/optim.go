@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 )
 
 // flush maps subnormal values (magnitude below the smallest normal float32,
@@ -248,7 +249,7 @@ func (a *Adam) Step(params []*graph.Param, grads [][]float32, lr float64) error 
 		// PyTorch's w -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps) in one pass
 		// (AVX2 where the CPU has it, split across cores for large tensors),
 		// moments flushed of subnormals.
-		graph.AdamUpdate(w, grads[i], m, v, float32(lr), float32(a.Beta1), float32(a.Beta2), float32(a.Eps), float32(bc1), float32(bc2), l2)
+		kernels.AdamUpdate(w, grads[i], m, v, float32(lr), float32(a.Beta1), float32(a.Beta2), float32(a.Eps), float32(bc1), float32(bc2), l2)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/hourglass-ml/hourglass/apps"
 	"github.com/hourglass-ml/hourglass/dataset"
-	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/internal/cli"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
@@ -89,7 +89,7 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	fs.StringVar(&o.out, "out", "", "output directory (default <checkpoint dir>/eval-<task>)")
 	fs.BoolVar(&o.json, "json", false, "print every figure as one JSON object on stdout")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (noise, samples, subsets)")
-	fs.StringVar(&o.device, "device", graph.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
+	fs.StringVar(&o.device, "device", device.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
 	fs.IntVar(&o.limit, "limit", 0, "use only the first N test samples (0: all)")
 	fs.StringVar(&o.noise, "noise", "", "denoise corruption: "+strings.Join(models.NoiseKinds(), ", ")+" (default: the checkpoint's training noise, else gaussian)")
 	fs.Float64Var(&o.noiseStd, "noise-std", 0, "standard deviation of gaussian noise (default: the checkpoint's, else 0.3)")
@@ -140,14 +140,14 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	case o.noiseStd < 0 || o.noiseFrac < 0 || o.noiseFrac > 1:
 		return nil, fmt.Errorf("-noise-std %g / -noise-frac %g: must be positive (and the fraction at most 1)", o.noiseStd, o.noiseFrac)
 	}
-	dev, err := graph.ParseDevice(o.device)
+	dev, err := device.ParseDevice(o.device)
 	if err != nil {
 		return nil, fmt.Errorf("-device: %w", err)
 	}
-	if dev != graph.DefaultDevice() {
+	if dev != device.DefaultDevice() {
 		// Gorgonia's cuda build places every op on the GPU by itself, so a
 		// build runs on one device only.
-		return nil, fmt.Errorf("-device %s: this binary runs on %s only", dev, graph.DefaultDevice())
+		return nil, fmt.Errorf("-device %s: this binary runs on %s only", dev, device.DefaultDevice())
 	}
 	if o.out == "" {
 		o.out = filepath.Join(filepath.Dir(o.checkpoint), "eval-"+o.task)
@@ -188,7 +188,7 @@ func (o *options) noiseSpec(spec models.Spec) models.NoiseSpec {
 // Run runs the eval command with args (without the program name) and
 // returns its exit code; prog prefixes every message ("hourglass eval").
 func Run(prog string, args []string, stdout, stderr io.Writer) int {
-	if hint := graph.MisplacedTagHint(args); hint != "" {
+	if hint := device.MisplacedTagHint(args); hint != "" {
 		fmt.Fprintf(stderr, "%s: %s\n", prog, hint)
 		return cli.ExitUsage
 	}

@@ -36,8 +36,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/eval"
-	"github.com/hourglass-ml/hourglass/graph"
 	"github.com/hourglass-ml/hourglass/internal/cli"
 	"github.com/hourglass-ml/hourglass/internal/config"
 	"github.com/hourglass-ml/hourglass/models"
@@ -88,7 +88,7 @@ type options struct {
 	saveEvery int
 	keep      int
 
-	dev      graph.Device
+	dev      device.Device
 	loaded   *train.Loaded // the checkpoint -resume names
 	explicit map[string]bool
 }
@@ -126,7 +126,7 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.Float64Var(&o.valFrac, "val-frac", 0.1, "fraction of the training data held out for validation")
 	fs.BoolVar(&o.noPCA, "no-pca", false, "skip the PCA baseline")
 	fs.StringVar(&o.scale, "scale", "auto", "feature scaling fitted on the training split and stored in the checkpoint: minmax, standard, none, or auto (minmax for CSV, none for images)")
-	fs.StringVar(&o.device, "device", graph.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
+	fs.StringVar(&o.device, "device", device.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
 	fs.StringVar(&o.config, "config", "", "read settings from this YAML or JSON file (keys are flag names; flags given here override it)")
 	fs.StringVar(&o.resume, "resume", "", "continue the run in this directory (or from this checkpoint file)")
 
@@ -273,7 +273,7 @@ func (o *options) check() error {
 	case o.saveEvery < 1:
 		return fmt.Errorf("-save-every %d: must be 1 or more", o.saveEvery)
 	}
-	dev, err := graph.ParseDevice(o.device)
+	dev, err := device.ParseDevice(o.device)
 	if err != nil {
 		return fmt.Errorf("-device: %w", err)
 	}
@@ -328,7 +328,7 @@ type summary struct {
 // Run runs the train command with args (without the program name) and
 // returns its exit code; prog prefixes every message ("hourglass train").
 func Run(prog string, args []string, stdout, stderr io.Writer) int {
-	if hint := graph.MisplacedTagHint(args); hint != "" {
+	if hint := device.MisplacedTagHint(args); hint != "" {
 		fmt.Fprintf(stderr, "%s: %s\n", prog, hint)
 		return exitUsage
 	}

@@ -1,0 +1,36 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// useAsm selects the assembly elementwise kernels; fixed at start-up and
+// never written after (-tags purego forces the pure-Go twins instead).
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func reluBiasAVX2(y, b *float32, n int)
+
+//go:noescape
+func sigmoidBiasAVX2(y, b *float32, n int)
+
+//go:noescape
+func reluGradAVX2(y, gy, dz *float32, n int)
+
+//go:noescape
+func sigmoidGradAVX2(y, gy, dz *float32, n int)
+
+//go:noescape
+func addToAVX2(dst, src *float32, n int)
+
+//go:noescape
+func adamAVX2(param, grad, m, v *float32, n int, k *adamConsts)
+
+//go:noescape
+func sqDiffSumAVX2(p, t *float32, n int, acc *[4]float64)
+
+//go:noescape
+func axpyAVX2(dst, src *float32, n int, alpha float32)
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32

@@ -1,0 +1,314 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX2/FMA elementwise kernels for the fused ops. Each processes n floats,
+// n a multiple of 8; the exported Go kernels in elementwise.go do the tails
+// with the pure-Go twins.
+
+DATA c_one<>+0(SB)/4, $0x3f800000
+GLOBL c_one<>(SB), RODATA|NOPTR, $4
+DATA c_lo80<>+0(SB)/4, $0xc2a00000
+GLOBL c_lo80<>(SB), RODATA|NOPTR, $4
+DATA c_hi80<>+0(SB)/4, $0x42a00000
+GLOBL c_hi80<>(SB), RODATA|NOPTR, $4
+DATA c_log2e<>+0(SB)/4, $0x3fb8aa3b
+GLOBL c_log2e<>(SB), RODATA|NOPTR, $4
+DATA c_ln2hi<>+0(SB)/4, $0x3f318000
+GLOBL c_ln2hi<>(SB), RODATA|NOPTR, $4
+DATA c_ln2lo<>+0(SB)/4, $0xb95e8083
+GLOBL c_ln2lo<>(SB), RODATA|NOPTR, $4
+DATA c_p0<>+0(SB)/4, $0x39506967
+GLOBL c_p0<>(SB), RODATA|NOPTR, $4
+DATA c_p1<>+0(SB)/4, $0x3ab743ce
+GLOBL c_p1<>(SB), RODATA|NOPTR, $4
+DATA c_p2<>+0(SB)/4, $0x3c088908
+GLOBL c_p2<>(SB), RODATA|NOPTR, $4
+DATA c_p3<>+0(SB)/4, $0x3d2aa9c1
+GLOBL c_p3<>(SB), RODATA|NOPTR, $4
+DATA c_p4<>+0(SB)/4, $0x3e2aaaaa
+GLOBL c_p4<>(SB), RODATA|NOPTR, $4
+DATA c_p5<>+0(SB)/4, $0x3f000000
+GLOBL c_p5<>(SB), RODATA|NOPTR, $4
+DATA c_absmask<>+0(SB)/4, $0x7fffffff
+GLOBL c_absmask<>(SB), RODATA|NOPTR, $4
+DATA c_minnorm<>+0(SB)/4, $0x00800000
+GLOBL c_minnorm<>(SB), RODATA|NOPTR, $4
+
+DATA c_bias127<>+0(SB)/4, $127
+GLOBL c_bias127<>(SB), RODATA|NOPTR, $4
+
+// func reluBiasAVX2(y, b *float32, n int)
+TEXT ·reluBiasAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ relu_done
+	VXORPS Y15, Y15, Y15
+relu_loop:
+	VMOVUPS (DI), Y0
+	VADDPS (SI), Y0, Y0
+	VMAXPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ relu_loop
+relu_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidBiasAVX2(y, b *float32, n int)
+TEXT ·sigmoidBiasAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ sig_done
+	VBROADCASTSS c_one<>(SB), Y15
+	VBROADCASTSS c_lo80<>(SB), Y14
+	VBROADCASTSS c_hi80<>(SB), Y13
+	VBROADCASTSS c_log2e<>(SB), Y12
+	VBROADCASTSS c_ln2hi<>(SB), Y11
+	VBROADCASTSS c_ln2lo<>(SB), Y10
+	VPBROADCASTD c_bias127<>(SB), Y9
+sig_loop:
+	VMOVUPS (DI), Y0
+	VADDPS (SI), Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y13, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VSUBPS Y0, Y1, Y0
+	VMULPS Y12, Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VFNMADD231PS Y11, Y1, Y0
+	VFNMADD231PS Y10, Y1, Y0
+	VBROADCASTSS c_p0<>(SB), Y2
+	VBROADCASTSS c_p1<>(SB), Y3
+	VFMADD213PS Y3, Y0, Y2
+	VBROADCASTSS c_p2<>(SB), Y3
+	VFMADD213PS Y3, Y0, Y2
+	VBROADCASTSS c_p3<>(SB), Y3
+	VFMADD213PS Y3, Y0, Y2
+	VBROADCASTSS c_p4<>(SB), Y3
+	VFMADD213PS Y3, Y0, Y2
+	VBROADCASTSS c_p5<>(SB), Y3
+	VFMADD213PS Y3, Y0, Y2
+	VMULPS Y0, Y0, Y3
+	VADDPS Y15, Y0, Y4
+	VFMADD231PS Y3, Y2, Y4
+	VCVTPS2DQ Y1, Y1
+	VPADDD Y9, Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VADDPS Y15, Y4, Y4
+	VDIVPS Y4, Y15, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ sig_loop
+sig_done:
+	VZEROUPPER
+	RET
+
+// func reluGradAVX2(y, gy, dz *float32, n int)
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ gy+8(FP), R8
+	MOVQ dz+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ rg_done
+	VXORPS Y15, Y15, Y15
+rg_loop:
+	VMOVUPS (SI), Y0
+	VCMPPS $14, Y15, Y0, Y1
+	VANDPS (R8), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNZ rg_loop
+rg_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidGradAVX2(y, gy, dz *float32, n int)
+TEXT ·sigmoidGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ gy+8(FP), R8
+	MOVQ dz+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ sg_done
+	VBROADCASTSS c_one<>(SB), Y15
+sg_loop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y0, Y15, Y1
+	VMULPS Y1, Y0, Y0
+	VMULPS (R8), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNZ sg_loop
+sg_done:
+	VZEROUPPER
+	RET
+
+// func addToAVX2(dst, src *float32, n int)
+TEXT ·addToAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ add_done
+add_loop:
+	VMOVUPS (DI), Y0
+	VADDPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ add_loop
+add_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(param, grad, m, v *float32, n int, k *adamConsts)
+TEXT ·adamAVX2(SB), NOSPLIT, $0-48
+	MOVQ param+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ k+40(FP), AX
+	SHRQ $3, CX
+	JZ adam_done
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	VBROADCASTSS 20(AX), Y13
+	VBROADCASTSS 24(AX), Y14
+	VBROADCASTSS 28(AX), Y15
+	VBROADCASTSS c_absmask<>(SB), Y7
+	VBROADCASTSS c_minnorm<>(SB), Y6
+adam_loop:
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VFMADD231PS Y13, Y0, Y1
+	VMULPS (R8), Y8, Y2
+	VFMADD231PS Y10, Y1, Y2
+	VMULPS Y1, Y1, Y3
+	VMULPS (R9), Y9, Y4
+	VFMADD231PS Y11, Y3, Y4
+	VANDPS Y7, Y2, Y5
+	VCMPPS $13, Y6, Y5, Y5
+	VANDPS Y5, Y2, Y2
+	VCMPPS $13, Y6, Y4, Y5
+	VANDPS Y5, Y4, Y4
+	VMOVUPS Y2, (R8)
+	VMOVUPS Y4, (R9)
+	VSQRTPS Y4, Y4
+	VMULPS Y15, Y4, Y4
+	VADDPS Y12, Y4, Y4
+	VMULPS Y14, Y2, Y2
+	VDIVPS Y4, Y2, Y2
+	VSUBPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ adam_loop
+adam_done:
+	VZEROUPPER
+	RET
+
+// func sqDiffSumAVX2(p, t *float32, n int, acc *[4]float64)
+// acc += per-lane sums of (p-t)² accumulated in float64; n a multiple of 8.
+TEXT ·sqDiffSumAVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ t+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ acc+24(FP), AX
+	VMOVUPD (AX), Y4
+	VXORPD Y5, Y5, Y5
+	SHRQ $3, CX
+	JZ sq_done
+sq_loop:
+	VMOVUPS (SI), Y0
+	VSUBPS (DI), Y0, Y0
+	VMULPS Y0, Y0, Y0
+	VCVTPS2PD X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD X2, Y2
+	VADDPD Y1, Y4, Y4
+	VADDPD Y2, Y5, Y5
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ sq_loop
+sq_done:
+	VADDPD Y5, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(dst, src *float32, n int, alpha float32)
+// dst += alpha·src; n a multiple of 8.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Y1
+	SHRQ $3, CX
+	JZ axpy_done
+axpy_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS (DI), Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ axpy_loop
+axpy_done:
+	VZEROUPPER
+	RET
+
+// func dotAVX2(a, b *float32, n int) float32
+// Σ a·b over n floats, n a multiple of 16; two accumulators hide the FMA
+// latency.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	SHRQ $4, CX
+	JZ dot_done
+dot_loop:
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VFMADD231PS (DI), Y2, Y0
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ dot_loop
+dot_done:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

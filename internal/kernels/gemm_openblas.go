@@ -1,0 +1,66 @@
+//go:build openblas
+
+package kernels
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/hourglass-ml/hourglass/internal/kernels/openblas"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/netlib/blas/netlib"
+)
+
+// BLASBackend names the matrix-multiply backend compiled into this build,
+// including the CPU core kernel OpenBLAS picked at load time and its thread count.
+func BLASBackend() string {
+	return fmt.Sprintf("openblas core=%s threads=%d", openblas.CoreName(), openblas.NumThreads())
+}
+
+// Scratch is unused with OpenBLAS, which packs internally.
+type Scratch struct{}
+
+func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, _ *Scratch) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	netlib.Implementation{}.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SerialBLAS runs fn, which calls Sgemm from several goroutines at once,
+// with OpenBLAS on one thread: its own threads on top of ours would put
+// four threads on two cores. The thread count is process-wide OpenBLAS
+// state, so concurrent callers (graphs run from several goroutines) share
+// one reduction: the first to enter sets one thread, the last to leave
+// restores the count.
+func SerialBLAS(fn func()) {
+	serial.Lock()
+	if serial.depth == 0 {
+		serial.saved = openblas.NumThreads()
+		if serial.saved > 1 {
+			openblas.SetNumThreads(1)
+		}
+	}
+	serial.depth++
+	serial.Unlock()
+	defer func() {
+		serial.Lock()
+		serial.depth--
+		if serial.depth == 0 && serial.saved > 1 {
+			openblas.SetNumThreads(serial.saved)
+		}
+		serial.Unlock()
+	}()
+	fn()
+}
+
+// serial mirrors OpenBLAS's process-wide thread count, the one piece of
+// global state here: it cannot be per caller because OpenBLAS's is not.
+var serial struct {
+	sync.Mutex
+	depth, saved int
+}

@@ -1,0 +1,230 @@
+//go:build !openblas
+
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+// GEMM driver around an MR×NR register-tile micro-kernel (assembly on amd64).
+// B is always packed into contiguous NR-wide panels: read in place, a panel
+// of a matrix whose row stride is a power of two maps onto a handful of L1
+// sets and thrashes. A is read in place through strides (row-major or
+// transposed) except a ragged last row panel, and a transposed A whose
+// stride would alias the same way; those are packed. Without k-blocking for
+// k ≤ gemmKC a B panel (≤ 128 KiB) is reused from L2 across all row panels.
+// Column panels are split across goroutines, each packing its own B panels,
+// so one fork-join covers a whole call.
+
+// gemmKC caps the depth of one block (B panel 32·KC floats).
+const gemmKC = 1024
+
+// maxTile bounds MR·NR over all kernels, for the stack edge tile.
+const maxTile = 8 * 32
+
+// gemmKernel is an MR×NR micro-kernel: fn adds A·B (k deep) into C (row
+// stride ldc), or overwrites C when acc is 0, A's element (r, p) at
+// a[r*rs + p*ps], B's row p at b[p*bs:].
+type gemmKernel struct {
+	name   string
+	mr, nr int
+	fn     func(k int, a *float32, rs, ps int, b *float32, bs int, c *float32, ldc int, acc int)
+}
+
+// Scratch holds packing buffers reused across calls by one op.
+type Scratch struct {
+	a, b []float32
+}
+
+func (ws *Scratch) grow(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ws *Scratch) {
+	if ws == nil {
+		ws = &Scratch{}
+	}
+	// beta = 0: the first block overwrites C, so C is never cleared or read.
+	if beta != 1 && beta != 0 {
+		scaleRows(m, n, beta, c, ldc)
+	}
+	mr, nr := kern.mr, kern.nr
+	mPanels := (m + mr - 1) / mr
+	nPanels := (n + nr - 1) / nr
+	workers := runtime.GOMAXPROCS(0)
+	if 2*m*n*k < 1<<21 {
+		workers = 1
+	}
+	workers = min(workers, 8)
+	// A transposed with a stride that is a multiple of 16 floats aliases in L1.
+	packAllA := transA && lda%16 == 0
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kb := min(gemmKC, k-p0)
+		g := gemmBlock{kern: kern, m: m, n: n, kb: kb, p0: p0, transA: transA, transB: transB,
+			a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: 1}
+		if beta == 0 && p0 == 0 {
+			g.acc = 0
+		}
+		g.bp = ws.grow(&ws.b, nPanels*kb*nr)
+		switch {
+		case packAllA:
+			g.ap = ws.grow(&ws.a, mPanels*kb*mr)
+			for ip := 0; ip < mPanels; ip++ {
+				packA(mr, transA, a, lda, m, p0, kb, ip, g.ap[ip*kb*mr:])
+			}
+			g.apAll = true
+		case m%mr != 0:
+			g.ap = ws.grow(&ws.a, kb*mr)
+			packA(mr, transA, a, lda, m, p0, kb, mPanels-1, g.ap)
+		}
+		if workers == 1 || (nPanels < workers && mPanels < 2*workers) {
+			g.packB(0, nPanels)
+			g.tiles(0, mPanels, 0, nPanels)
+			continue
+		}
+		var wg sync.WaitGroup
+		if nPanels >= workers {
+			// Split column panels: each worker packs and uses only its own.
+			per := (nPanels + workers - 1) / workers
+			for lo := per; lo < nPanels; lo += per {
+				wg.Add(1)
+				go func(lo, hi int) {
+					defer wg.Done()
+					g.packB(lo, hi)
+					g.tiles(0, mPanels, lo, hi)
+				}(lo, min(lo+per, nPanels))
+			}
+			g.packB(0, min(per, nPanels))
+			g.tiles(0, mPanels, 0, min(per, nPanels))
+			wg.Wait()
+			continue
+		}
+		// Few, narrow column panels: pack B once, split row panels.
+		g.packB(0, nPanels)
+		per := (mPanels + workers - 1) / workers
+		for lo := per; lo < mPanels; lo += per {
+			wg.Add(1)
+			go func(lo, hi int) {
+				defer wg.Done()
+				g.tiles(lo, hi, 0, nPanels)
+			}(lo, min(lo+per, mPanels))
+		}
+		g.tiles(0, min(per, mPanels), 0, nPanels)
+		wg.Wait()
+	}
+}
+
+// gemmBlock is one kb-deep slice of a GEMM call.
+type gemmBlock struct {
+	kern           *gemmKernel
+	m, n, kb, p0   int
+	transA, transB bool
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	c              []float32
+	ldc            int
+	acc            int       // 0: overwrite C (first block of a beta = 0 call)
+	bp             []float32 // packed B panels
+	ap             []float32 // packed A: every panel if apAll, else the ragged last one
+	apAll          bool
+}
+
+func (g *gemmBlock) packB(lo, hi int) {
+	nr, kb := g.kern.nr, g.kb
+	for jp := lo; jp < hi; jp++ {
+		packB(nr, g.transB, g.b, g.ldb, g.n, g.p0, kb, jp, g.bp[jp*kb*nr:])
+	}
+}
+
+// tiles runs the kernel over row panels [ilo, ihi) × column panels [jlo, jhi).
+func (g *gemmBlock) tiles(ilo, ihi, jlo, jhi int) {
+	mr, nr, kb := g.kern.mr, g.kern.nr, g.kb
+	mPanels := (g.m + mr - 1) / mr
+	var tile [maxTile]float32
+	for jp := jlo; jp < jhi; jp++ {
+		j0 := jp * nr
+		cols := min(nr, g.n-j0)
+		bptr := &g.bp[jp*kb*nr]
+		for ip := ilo; ip < ihi; ip++ {
+			i0 := ip * mr
+			rows := min(mr, g.m-i0)
+			var aptr *float32
+			rs, ps := 1, mr
+			switch {
+			case g.apAll:
+				aptr = &g.ap[ip*kb*mr]
+			case ip == mPanels-1 && rows < mr:
+				aptr = &g.ap[0]
+			case g.transA:
+				aptr, rs, ps = &g.a[g.p0*g.lda+i0], 1, g.lda
+			default:
+				aptr, rs, ps = &g.a[i0*g.lda+g.p0], g.lda, 1
+			}
+			if rows == mr && cols == nr {
+				g.kern.fn(kb, aptr, rs, ps, bptr, nr, &g.c[i0*g.ldc+j0], g.ldc, g.acc)
+				continue
+			}
+			g.kern.fn(kb, aptr, rs, ps, bptr, nr, &tile[0], nr, 0)
+			for r := 0; r < rows; r++ {
+				dst := g.c[(i0+r)*g.ldc+j0 : (i0+r)*g.ldc+j0+cols]
+				if g.acc == 0 {
+					copy(dst, tile[r*nr:r*nr+cols])
+					continue
+				}
+				for j := range dst {
+					dst[j] += tile[r*nr+j]
+				}
+			}
+		}
+	}
+}
+
+// packA writes row panel ip of op(A)[:, p0:p0+kb] as dst[p*mr + r], zero-padded past m.
+func packA(mr int, trans bool, a []float32, lda, m, p0, kb, ip int, dst []float32) {
+	d := dst[:kb*mr]
+	i0 := ip * mr
+	rows := min(mr, m-i0)
+	if trans {
+		for p := 0; p < kb; p++ {
+			dp := d[p*mr : p*mr+mr]
+			copy(dp, a[(p0+p)*lda+i0:(p0+p)*lda+i0+rows])
+			clear(dp[rows:])
+		}
+		return
+	}
+	clear(d)
+	for r := 0; r < rows; r++ {
+		src := a[(i0+r)*lda+p0 : (i0+r)*lda+p0+kb]
+		for p, v := range src {
+			d[p*mr+r] = v
+		}
+	}
+}
+
+// packB writes column panel jp of op(B)[p0:p0+kb, :] as dst[p*nr + c], zero-padded past n.
+func packB(nr int, trans bool, b []float32, ldb, n, p0, kb, jp int, dst []float32) {
+	d := dst[:kb*nr]
+	j0 := jp * nr
+	cols := min(nr, n-j0)
+	if !trans {
+		for p := 0; p < kb; p++ {
+			dp := d[p*nr : p*nr+nr]
+			copy(dp, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])
+			clear(dp[cols:])
+		}
+		return
+	}
+	clear(d)
+	for c := 0; c < cols; c++ {
+		src := b[(j0+c)*ldb+p0 : (j0+c)*ldb+p0+kb]
+		for p, v := range src {
+			d[p*nr+c] = v
+		}
+	}
+}

@@ -1,0 +1,120 @@
+//go:build !openblas
+
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func randF32(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = 2*r.Float32() - 1
+	}
+	return s
+}
+
+// checkPacked runs sgemmPacked with kern over shapes, transposes and betas
+// against the float64 reference.
+func checkPacked(t *testing.T, kern *gemmKernel) {
+	r := rand.New(rand.NewSource(3))
+	for _, s := range [][3]int{{1, 1, 1}, {7, 33, 5}, {8, 32, 257}, {50, 70, 300}, {24, 96, 130}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, beta := range []float32{0, 1, 0.5} {
+				m, n, k := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/%v/beta=%g", kern.name, m, n, k, tr, beta), func(t *testing.T) {
+					a, b := randF32(r, m*k), randF32(r, k*n)
+					lda, ldb := k, n
+					if tr[0] {
+						lda = m
+					}
+					if tr[1] {
+						ldb = k
+					}
+					want, got := randF32(r, m*n), make([]float32, m*n)
+					copy(got, want)
+					if beta == 0 { // C must not be read: NaN garbage may not leak through
+						for i := range got {
+							got[i] = float32(math.NaN())
+						}
+					}
+					refGemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, beta, want, n)
+					sgemmPacked(kern, tr[0], tr[1], m, n, k, a, lda, b, ldb, beta, got, n, &Scratch{})
+					for i := range want {
+						require.InDelta(t, want[i], got[i], 1e-4*float64(k)+1e-5, "element %d", i)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Every assembly micro-kernel the CPU supports, not just the one picked,
+// must match the reference.
+func TestPackedKernelsMatchReference(t *testing.T) {
+	ks := asmKernels()
+	if len(ks) == 0 {
+		t.Skip("no assembly GEMM micro-kernel to test: the CPU lacks AVX2+FMA and AVX-512F, or this is a -tags purego build")
+	}
+	for _, kern := range ks {
+		checkPacked(t, kern)
+	}
+}
+
+// The pure-Go twins run on every machine.
+func TestPackedGoKernelsMatchReference(t *testing.T) {
+	for _, kern := range goKernels() {
+		checkPacked(t, kern)
+	}
+}
+
+// Each assembly micro-kernel and its pure-Go twin compute the same tile, in
+// place and transposed A, overwriting and accumulating, and leave C's
+// padding (row stride ldc > NR) alone.
+func TestMicroKernelTwinsMatchAssembly(t *testing.T) {
+	ks := asmKernels()
+	if len(ks) == 0 {
+		t.Skip("no assembly GEMM micro-kernel to compare: the CPU lacks AVX2+FMA and AVX-512F, or this is a -tags purego build")
+	}
+	twins := map[int]*gemmKernel{6: &kernelGo6x16, 8: &kernelGo8x32}
+	r := rand.New(rand.NewSource(11))
+	for _, kern := range ks {
+		twin := twins[kern.mr]
+		require.Equal(t, kern.nr, twin.nr, "twin of %s", kern.name)
+		mr, nr := kern.mr, kern.nr
+		for _, k := range []int{1, 2, 7, 64, 129} {
+			for _, trans := range []bool{false, true} {
+				for _, acc := range []int{0, 1} {
+					t.Run(fmt.Sprintf("%s/k=%d/transA=%t/acc=%d", kern.name, k, trans, acc), func(t *testing.T) {
+						lda := k + 3
+						rs, ps := lda, 1
+						if trans {
+							lda = mr + 5
+							rs, ps = 1, lda
+						}
+						a := randF32(r, (mr+5)*(k+3))
+						bs := nr + 4
+						b := randF32(r, k*bs)
+						ldc := nr + 9
+						c0 := randF32(r, mr*ldc)
+						want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+						twin.fn(k, &a[0], rs, ps, &b[0], bs, &want[0], ldc, acc)
+						kern.fn(k, &a[0], rs, ps, &b[0], bs, &got[0], ldc, acc)
+						for i := range want {
+							if i%ldc >= nr {
+								require.Equal(t, c0[i], got[i], "padding element %d written", i)
+								continue
+							}
+							require.InDelta(t, want[i], got[i], 1e-5*float64(k)+1e-6, "element %d", i)
+						}
+					})
+				}
+			}
+		}
+	}
+}
