@@ -62,6 +62,9 @@ type Config struct {
 	// AfterStep, when set, is called after every optimizer step with the
 	// epoch and the number of steps taken.
 	AfterStep func(epoch, step int)
+	// Hooks are further concerns of the run (see Hook), called after
+	// AfterEpoch and before the checkpoint hook.
+	Hooks []Hook
 	// AfterEpoch, when set, is called with each epoch's figures before its
 	// checkpoint is written. Returning an error wrapping ErrStop ends the
 	// run after this epoch as early stopping does (saved, and resumable as
@@ -249,7 +252,8 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	}
 	defer step.close()
 	defer cfg.Progress.Close()
-	save := func(paths []string) error {
+	run := &Run{Config: cfg, State: &st, Result: res}
+	run.save = func(paths []string) error {
 		// Saturated activations can keep the loss finite while weights
 		// overflow; checked once per save (not per step, it is a full pass
 		// over the weights) so that no checkpoint ever holds them.
@@ -265,12 +269,15 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 		st.Schedule = sched.State()
 		return saveCheckpoint(paths, m, opt, st, cfg.Meta)
 	}
+	hooks := cfg.hooks(metrics)
 	buf := make([]float32, cfg.Batch*trainSet.Dim())
 	lr := cfg.LR
 	for epoch := st.Epoch + 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
 		batcher.SetEpoch(epoch)
-		cfg.Progress.StartEpoch(epoch, cfg.Epochs, nb, cfg.Batch)
+		for _, h := range hooks {
+			h.EpochStart(run, epoch, nb)
+		}
 		first, sum := st.Pos, st.PosLoss
 		for i := first; i < nb; i++ {
 			if ctx.Err() != nil {
@@ -279,7 +286,7 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 				if i == 0 {
 					where = fmt.Sprintf("after epoch %d (step %d)", epoch-1, st.Step)
 				}
-				return res, interrupted(ctx, cfg.OutDir, where, save, res)
+				return res, interrupted(ctx, cfg.OutDir, where, run.save, res)
 			}
 			batcher.Batch(i, buf, nil)
 			loss, err := step.run(buf, stepRNG(cfg.Seed, st.Step))
@@ -320,9 +327,8 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 			st.Step++
 			st.LR = lr
 			sum += loss
-			cfg.Progress.Step(i+1, sum/float64(i+1))
-			if cfg.AfterStep != nil {
-				cfg.AfterStep(epoch, st.Step)
+			for _, h := range hooks {
+				h.Step(run, epoch, i+1, sum/float64(i+1))
 			}
 		}
 		st.Pos, st.PosLoss = 0, 0
@@ -332,51 +338,20 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 		}
 		es := EpochStats{Epoch: epoch, Step: st.Step, LR: lr, TrainLoss: sum / float64(nb), ValLoss: val, Parts: parts, Seconds: time.Since(start).Seconds()}
 		sched.EndEpoch(val)
-		improved := !math.IsNaN(val) && val < st.BestValLoss-cfg.MinDelta
-		if improved {
+		run.Improved = !math.IsNaN(val) && val < st.BestValLoss-cfg.MinDelta
+		if run.Improved {
 			st.BestValLoss, st.BestEpoch, st.SinceBest = val, epoch, 0
 			res.BestValLoss, res.BestEpoch = val, epoch
 		} else {
 			st.SinceBest++
 		}
 		st.Epoch = epoch
-		if cfg.EarlyStop > 0 && st.SinceBest >= cfg.EarlyStop && epoch < cfg.Epochs {
-			st.Stopped = fmt.Sprintf("early stopping: validation loss did not improve by more than %g for %d epochs; best %.6g at epoch %d",
-				cfg.MinDelta, st.SinceBest, st.BestValLoss, st.BestEpoch)
-			res.Stopped = st.Stopped
-		}
-		if cfg.AfterEpoch != nil {
-			if err := cfg.AfterEpoch(es); errors.Is(err, ErrStop) {
-				st.Stopped = fmt.Sprintf("stopped after epoch %d by a callback: %v", epoch, err)
-				res.Stopped = st.Stopped
-			} else if err != nil {
-				return res, fmt.Errorf("epoch %d callback: %w", epoch, err)
-			}
-		}
 		res.History = append(res.History, es)
-		if metrics != nil {
-			if err := metrics.Write(es, res.History); err != nil {
+		for _, h := range hooks {
+			if err := h.EpochEnd(run, es); err != nil {
 				return res, err
 			}
-			every := max(cfg.SaveEvery, 1)
-			if epoch%every == 0 || epoch == cfg.Epochs || st.Stopped != "" {
-				last := filepath.Join(cfg.OutDir, LastName)
-				if err := save([]string{filepath.Join(cfg.OutDir, EpochName(epoch)), last}); err != nil {
-					return res, err
-				}
-				res.Checkpoint = last
-				if err := pruneEpochs(cfg.OutDir, cfg.Keep); err != nil {
-					return res, err
-				}
-			}
-			if improved {
-				res.BestCheckpoint = filepath.Join(cfg.OutDir, BestName)
-				if err := save([]string{res.BestCheckpoint}); err != nil {
-					return res, err
-				}
-			}
 		}
-		cfg.Progress.EndEpoch(es)
 		if st.Stopped != "" {
 			break
 		}
@@ -528,6 +503,8 @@ func pruneEpochs(dir string, keep int) error {
 // stepper is a compiled training step: the model's objective, its gradient
 // and one tape machine reused for every batch.
 type stepper struct {
+	g      *G.ExprGraph
+	ps     *graph.Params
 	obj    *models.Objective
 	nodes  G.Nodes
 	params []*graph.Param
@@ -542,7 +519,7 @@ func newStepper(m models.Model, batch int, dev device.Device) (*stepper, error) 
 	if err != nil {
 		return nil, fmt.Errorf("building %s objective: %w", m.Spec().Kind, err)
 	}
-	s := &stepper{obj: obj}
+	s := &stepper{obj: obj, g: g, ps: m.Params()}
 	s.nodes, s.params = m.Params().Nodes(g)
 	if _, err := G.Grad(obj.Loss, s.nodes...); err != nil {
 		return nil, fmt.Errorf("differentiating %s objective: %w", m.Spec().Kind, err)
@@ -579,8 +556,11 @@ func (s *stepper) grads() ([][]float32, error) {
 	return s.gbuf, nil
 }
 
+// close frees the machine and drops the graph's parameter nodes, so a
+// model trained by several Fit calls does not keep their graphs alive.
 func (s *stepper) close() {
 	s.vm.Close()
+	s.ps.Forget(s.g)
 }
 
 func scalar(v G.Value) float64 {
