@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"image/png"
 	"maps"
 	"math"
 	"os"
@@ -107,13 +108,13 @@ func TestReconAndPCA(t *testing.T) {
 	assert.Less(t, r.Figures["mse"], 0.08)
 	assert.Greater(t, r.Figures["psnr"], 10.0)
 	assert.Greater(t, r.Figures["ssim"], 0.1)
-	assert.FileExists(t, filepath.Join(out, "reconstructions.png"))
+	assertPicture(t, filepath.Join(out, "reconstructions.png"))
 
 	p, err := PCACompare(f.model, f.train, f.test, out)
 	require.NoError(t, err)
 	assert.Equal(t, r.Figures["mse"], p.Figures["mse"])
 	assert.Less(t, p.Figures["pca_mse"], 0.03, "PCA-32 on Fashion-MNIST")
-	assert.FileExists(t, filepath.Join(out, "pca.png"))
+	assertPicture(t, filepath.Join(out, "pca.png"))
 }
 
 func TestDenoise(t *testing.T) {
@@ -124,7 +125,7 @@ func TestDenoise(t *testing.T) {
 	// Heavy noise: even a plain autoencoder's output is closer to the clean
 	// images than the noisy input.
 	assert.Greater(t, r.Figures["denoised_psnr"], r.Figures["noisy_psnr"])
-	assert.FileExists(t, filepath.Join(out, "denoising.png"))
+	assertPicture(t, filepath.Join(out, "denoising.png"))
 	r2, err := Denoise(f.model, f.test, models.NoiseSpec{Kind: "gaussian", Std: 0.5}, 1, out)
 	require.NoError(t, err)
 	assert.Equal(t, r.Figures, r2.Figures, "seeded")
@@ -140,7 +141,7 @@ func TestAnomalyThresholds(t *testing.T) {
 		assert.Contains(t, r.Figures, k)
 	}
 	assert.Greater(t, r.Figures["auroc"], 0.5)
-	assert.FileExists(t, filepath.Join(out, "roc.png"))
+	assertPicture(t, filepath.Join(out, "roc.png"))
 	b, err := os.ReadFile(filepath.Join(out, "scores.csv"))
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "index,label,recon_error,anomaly\n")
@@ -245,12 +246,42 @@ func TestOneClass(t *testing.T) {
 	f := getFixture(t)
 	tr := f.train.Filter(func(l int) bool { return l < 3 })
 	te := f.test.Filter(func(l int) bool { return l < 3 })
-	r, err := OneClass(context.Background(), f.model.Spec(), tr, te, OneClassConfig{Epochs: 1, Batch: 64, LR: 2e-3, Seed: 1}, t.TempDir())
+	r, err := OneClass(context.Background(), f.model.Spec(), tr, te, OneClassConfig{Epochs: 10, Batch: 32, LR: 2e-3, Seed: 1}, t.TempDir())
 	require.NoError(t, err)
 	assert.Len(t, r.Values["per_class_auroc"], 3)
 	assert.Len(t, r.Values["pca_per_class_auroc"], 3)
 	assert.Greater(t, r.Figures["pca_mean_auroc"], 0.6)
+	// The models themselves, not only the PCA baseline, separate the classes.
+	assert.Greater(t, r.Figures["mean_auroc"], 0.7)
+	for i, a := range r.Values["per_class_auroc"].([]float64) {
+		assert.Greater(t, a, 0.5, "class %d", i)
+	}
 	assert.Contains(t, r.Images, "oneclass.png")
+}
+
+// assertPicture checks that path is a PNG of a sensible size with more
+// than one colour in it: a picture, not just a file.
+func assertPicture(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err, path)
+	b := img.Bounds()
+	assert.GreaterOrEqual(t, b.Dx(), 28, path)
+	assert.GreaterOrEqual(t, b.Dy(), 28, path)
+	first := img.At(b.Min.X, b.Min.Y)
+	varied := false
+	for y := b.Min.Y; y < b.Max.Y && !varied; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			if img.At(x, y) != first {
+				varied = true
+				break
+			}
+		}
+	}
+	assert.True(t, varied, "%s is a blank picture", path)
 }
 
 // picture writes a small PNG into dir.
@@ -276,7 +307,7 @@ func TestLossCurveAndReport(t *testing.T) {
 		EvalConfig:  "task: all\n"}
 	path, err := Report(out, info, []*Result{r})
 	require.NoError(t, err)
-	assert.FileExists(t, filepath.Join(out, "loss.png"))
+	assertPicture(t, filepath.Join(out, "loss.png"))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	html := string(b)
