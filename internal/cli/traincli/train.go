@@ -212,16 +212,23 @@ func (o *options) loadResume() error {
 	path := o.resume
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, train.LastName)
+		if _, err := os.Stat(path); err != nil {
+			hint := "no checkpoint was saved in it"
+			if newest := newestEpoch(o.resume); newest != "" {
+				hint = "its newest epoch checkpoint is " + newest + ": resume from that file"
+			}
+			return loadError{fmt.Errorf("-resume %s: %s is missing; %s", o.resume, train.LastName, hint)}
+		}
 	} else if err != nil {
 		return fmt.Errorf("-resume %s: %w", o.resume, err)
 	}
 	loaded, err := train.LoadCheckpoint(path)
 	if err != nil {
-		return fmt.Errorf("-resume: %w", err)
+		return loadError{fmt.Errorf("-resume: %w", err)}
 	}
 	stored, ok := loaded.Meta[train.MetaConfig]
 	if !ok {
-		return fmt.Errorf("-resume %s: this checkpoint holds no run configuration (it was not written by cmd/train), so the run cannot be continued from it", path)
+		return loadError{fmt.Errorf("-resume %s: this checkpoint holds no run configuration (it was not written by cmd/train), so the run cannot be continued from it", path)}
 	}
 	v, err := config.Parse(path+" (stored config)", []byte(stored), o.fs, notInConfig...)
 	if err != nil {
@@ -245,6 +252,22 @@ func (o *options) loadResume() error {
 	}
 	o.out, o.loaded = dir, loaded
 	return nil
+}
+
+// loadError marks a checkpoint that could not be read: the work failed
+// (exit 1), the flags were fine.
+type loadError struct{ error }
+
+func (e loadError) Unwrap() error { return e.error }
+
+// newestEpoch is the newest epoch checkpoint in dir, or "".
+func newestEpoch(dir string) string {
+	files, _ := filepath.Glob(filepath.Join(dir, "epoch-*.safetensors"))
+	if len(files) == 0 {
+		return ""
+	}
+	slices.Sort(files) // zero-padded epoch numbers sort in order
+	return files[len(files)-1]
 }
 
 // sameValue compares two settings of a flag as values (so 0.1 equals 0.10).
@@ -338,6 +361,9 @@ func Run(prog string, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		if errors.As(err, new(loadError)) {
+			return exitFail
+		}
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

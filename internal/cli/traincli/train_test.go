@@ -200,7 +200,7 @@ func TestResumeForeignCheckpoint(t *testing.T) {
 	_, err = train.Fit(context.Background(), m, tr, val, train.Config{Epochs: 1, Batch: 40, LR: 1e-3, Seed: 1, OutDir: dir})
 	require.NoError(t, err)
 	code, _, stderr := runCmd("-resume", dir)
-	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, code, "an unusable checkpoint is a failed input, not a usage error")
 	assert.Contains(t, stderr, "holds no run configuration")
 
 	// A corrupted checkpoint names itself and stays as it was.
@@ -215,9 +215,15 @@ func TestResumeForeignCheckpoint(t *testing.T) {
 	require.NoError(t, os.WriteFile(last, data, 0o644))
 	before := snapshot(t, run)
 	code, _, stderr = runCmd("-resume", run, "-epochs", "2")
-	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, last)
 	assertSame(t, before, snapshot(t, run))
+
+	// Without last.safetensors the error points at the newest epoch checkpoint.
+	require.NoError(t, os.Remove(last))
+	code, _, stderr = runCmd("-resume", run, "-epochs", "2")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "last.safetensors is missing; its newest epoch checkpoint is "+filepath.Join(run, "epoch-0001.safetensors"))
 }
 
 // assertSame says which files of a run changed.
