@@ -33,6 +33,7 @@
 #   CUDNN_DIR          cuDNN 8 install prefix (include/cudnn.h, lib/libcudnn.so)
 #   CUDNN_STUB=1       use third_party/cudnn-stub even when a real cudnn.h is found
 #   OUT_DIR            keep the -tags cuda binaries of step 4 there (default: discarded)
+#   GO_LDFLAGS         -ldflags for those binaries (scripts/gpu-smoke.sh --bundle: "-s -w")
 #   SKIP_CPU=1         skip step 5
 #   CUDA_ARCH          compute capability for step 2 (default 80)
 set -uo pipefail
@@ -288,7 +289,7 @@ else
     mkdir -p "$work/bin"
     for c in "${cmds[@]}"; do
       name="${c##*/}"
-      if run "build-cmd-$name" go build -tags cuda -trimpath -o "$work/bin/$name" "$c"; then
+      if run "build-cmd-$name" go build -tags cuda -trimpath ${GO_LDFLAGS:+-ldflags="$GO_LDFLAGS"} -o "$work/bin/$name" "$c"; then
         needed="$(readelf -d "$work/bin/$name" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -E 'cud|cublas' | tr '\n' ' ')"
         pass "go build -tags cuda $c (compiled and linked, $(($(stat -c %s "$work/bin/$name") / 1048576)) MiB; needs at run time: ${needed:-?}; running needs a GPU)"
       else
