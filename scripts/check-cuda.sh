@@ -14,13 +14,14 @@
 #      committed device/cudakernels_cuda.go;
 #   3. checks go.mod requires gorgonia.org/cu >= v0.9.6;
 #   4. compiles (cgo, no GPU needed) gorgonia.org/cu and gorgonia.org/cu/blas
-#      with -tags cuda against the CUDA headers; gorgonia.org/cu/dnn, go vet
-#      -tags cuda ./device/ ./graph/ and the -tags cuda link of ./cmd/train and
-#      ./cmd/eval need cuDNN 8, which Debian does not ship: they run only when
-#      cudnn.h is found (CUDNN_DIR=/path with include/ and lib/ , or the
-#      nvidia/cuda:11.8.0-cudnn8-devel image) and are reported as NOT RUN
-#      otherwise;
-#   5. vets and tests ./device/ and ./graph/ in the default (CPU) build.
+#      with -tags cuda against the CUDA headers; then, against cuDNN 8 (a real
+#      one from CUDNN_DIR or the system, otherwise hourglass's compile- and
+#      link-time stand-in in third_party/cudnn-stub, built here into a
+#      temporary directory), gorgonia.org/cu/dnn, gorgonia.org/gorgonia,
+#      `go vet -tags cuda ./...` and `go build -tags cuda` of every command
+#      in ./cmd/... (compiled and linked; the stub is never run or shipped);
+#   5. vets and tests ./device/ and ./graph/ in the default (CPU) build (SKIP_CPU=1 skips
+#      it, for callers such as .ci/run that run `go test ./...` anyway).
 # Nothing here executes a kernel: that needs a GPU (see docs/gpu.md).
 #
 # Exit status: 0 when every step that could run passed, 1 when a step that
@@ -30,6 +31,10 @@
 #   HOURGLASS_APT_DIR  private apt state (default /var/tmp/hourglass-apt)
 #   NO_INSTALL=1       never install anything; missing tools -> NOT RUN
 #   CUDNN_DIR          cuDNN 8 install prefix (include/cudnn.h, lib/libcudnn.so)
+#   CUDNN_STUB=1       use third_party/cudnn-stub even when a real cudnn.h is found
+#   OUT_DIR            keep the -tags cuda binaries of step 4 there (default: discarded)
+#   GO_LDFLAGS         -ldflags for those binaries (scripts/gpu-smoke.sh --bundle: "-s -w")
+#   SKIP_CPU=1         skip step 5
 #   CUDA_ARCH          compute capability for step 2 (default 80)
 set -uo pipefail
 
@@ -232,16 +237,37 @@ else
       fail "go build -tags cuda $pkg"
     fi
   done
-  if [[ -z "$cudnn_inc" ]]; then
-    why="cudnn.h not found: cuDNN 8 is not in Debian; set CUDNN_DIR or run inside nvidia/cuda:11.8.0-cudnn8-devel-ubuntu22.04 (docker/Dockerfile does)"
-    notrun "go build -tags cuda gorgonia.org/cu/dnn: $why"
-    notrun "go build -tags cuda gorgonia.org/gorgonia (imports cu/dnn): $why"
-    notrun "go vet -tags cuda ./device/ ./graph/ (needs gorgonia's cuda build): $why"
-    notrun "go build -tags cuda ./cmd/train ./cmd/eval (compile + link): $why"
-  else
-    if grep -q 'CUDNN_MAJOR 9' "$cudnn_inc"/cudnn_version.h 2>/dev/null; then
-      fail "cuDNN in $cudnn_inc is version 9; gorgonia.org/cu/dnn needs cuDNN 8"
+  # cuDNN: the real one when found, else the stand-in (compile and link only).
+  stub_dir="$repo_root/third_party/cudnn-stub"
+  cudnn_kind="real cuDNN in $cudnn_inc"
+  if [[ -z "$cudnn_inc" || "${CUDNN_STUB:-0}" == 1 ]]; then
+    cudnn_kind="hourglass's cuDNN 8 stand-in (third_party/cudnn-stub: headers + link-only stub, never run)"
+    mkdir -p "$work/cudnn-stub/lib"
+    # Soname libcudnn.so.8, as NVIDIA's: binaries linked here need the real
+    # cuDNN 8 at run time and never load the stub.
+    if run stub-build "${CC:-cc}" -Wall -Wextra -Werror -shared -fPIC -Wl,-soname,libcudnn.so.8 \
+        -o "$work/cudnn-stub/lib/libcudnn.so" "$stub_dir/stub.c"; then
+      declared="$(grep -oE '^cudnnStatus_t cudnn[A-Za-z0-9_]+\(' "$stub_dir/include/cudnn.h" | sed 's/^cudnnStatus_t //; s/($//' | sort)"
+      defined="$(nm -D --defined-only "$work/cudnn-stub/lib/libcudnn.so" | awk '{print $3}' | grep '^cudnn' | sort)"
+      if [[ "$declared" == "$defined" ]]; then
+        pass "cuDNN stand-in: libcudnn.so (soname libcudnn.so.8) defines all $(wc -l <<<"$declared") functions declared in third_party/cudnn-stub/include/cudnn.h"
+      else
+        diff <(echo "$declared") <(echo "$defined") | head -n 20 | sed 's/^/    /'
+        fail "cuDNN stand-in: functions declared in include/cudnn.h and defined in stub.c differ (lines above: < declared only, > defined only)"
+      fi
+      cudnn_inc="$stub_dir/include"
+      export CGO_CFLAGS="-I$cudnn_inc $CGO_CFLAGS" CGO_LDFLAGS="-L$work/cudnn-stub/lib $CGO_LDFLAGS"
+    else
+      fail "cc -shared third_party/cudnn-stub/stub.c"
+      cudnn_inc=""
     fi
+  elif grep -q 'CUDNN_MAJOR 9' "$cudnn_inc"/cudnn_version.h 2>/dev/null; then
+    fail "cuDNN in $cudnn_inc is version 9; gorgonia.org/cu/dnn needs cuDNN 8"
+  fi
+  echo "cuDNN: $cudnn_kind"
+  if [[ -z "$cudnn_inc" ]]; then
+    notrun "go build -tags cuda gorgonia.org/cu/dnn, gorgonia.org/gorgonia, go vet -tags cuda ./..., go build -tags cuda ./cmd/...: no cudnn.h (see the failure above)"
+  else
     for pkg in gorgonia.org/cu/dnn gorgonia.org/gorgonia; do
       if run "build-${pkg//\//_}" go build -tags cuda "$pkg"; then
         pass "go build -tags cuda $pkg"
@@ -250,28 +276,40 @@ else
       fi
     done
     if [[ ! -f device/cudakernels_cuda.go ]]; then
-      notrun "go vet -tags cuda ./device/ ./graph/: device/cudakernels_cuda.go missing (run scripts/gen-cuda-kernels.sh $arch)"
-    elif run vet-graph-cuda go vet -tags cuda ./device/ ./graph/; then
-      pass "go vet -tags cuda ./device/ ./graph/"
+      notrun "go vet -tags cuda ./...: device/cudakernels_cuda.go missing (run scripts/gen-cuda-kernels.sh $arch)"
+    elif run vet-cuda go vet -tags cuda ./...; then
+      pass "go vet -tags cuda ./... ($(go list -tags cuda ./... | wc -l) packages)"
     else
-      fail "go vet -tags cuda ./device/ ./graph/"
+      fail "go vet -tags cuda ./..."
     fi
-    cmds=()
-    for c in ./cmd/train ./cmd/eval; do [[ -d "$c" ]] && cmds+=("$c"); done
+    mapfile -t cmds < <(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./cmd/... 2>/dev/null | grep .)
     if ((${#cmds[@]} == 0)); then
-      notrun "go build -tags cuda ./cmd/...: no cmd/train or cmd/eval yet"
-    elif run build-cmds go build -tags cuda -o "$work/" "${cmds[@]}"; then
-      pass "go build -tags cuda ${cmds[*]} (compiled and linked; running needs a GPU)"
-    else
-      fail "go build -tags cuda ${cmds[*]}"
+      notrun "go build -tags cuda ./cmd/...: no commands found"
+    fi
+    mkdir -p "$work/bin"
+    for c in "${cmds[@]}"; do
+      name="${c##*/}"
+      if run "build-cmd-$name" go build -tags cuda -trimpath ${GO_LDFLAGS:+-ldflags="$GO_LDFLAGS"} -o "$work/bin/$name" "$c"; then
+        needed="$(readelf -d "$work/bin/$name" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -E 'cud|cublas' | tr '\n' ' ')"
+        pass "go build -tags cuda $c (compiled and linked, $(($(stat -c %s "$work/bin/$name") / 1048576)) MiB; needs at run time: ${needed:-?}; running needs a GPU)"
+      else
+        fail "go build -tags cuda $c"
+      fi
+    done
+    if [[ -n "${OUT_DIR:-}" ]] && compgen -G "$work/bin/*" >/dev/null; then
+      mkdir -p "$OUT_DIR" && cp "$work/bin/"* "$OUT_DIR/" && echo "cuda binaries kept in $OUT_DIR"
     fi
   fi
 fi
 
 # ---------------------------------------------------------------- 5. CPU build
 step "5. default (CPU) build of ./device/ and ./graph/"
-if run vet-graph go vet ./device/ ./graph/; then pass "go vet ./device/ ./graph/"; else fail "go vet ./device/ ./graph/"; fi
-if run test-graph go test ./device/ ./graph/; then pass "go test ./device/ ./graph/"; else fail "go test ./device/ ./graph/"; fi
+if [[ "${SKIP_CPU:-0}" == 1 ]]; then
+  notrun "go vet, go test ./device/ ./graph/: SKIP_CPU=1 (the caller runs the CPU tests)"
+else
+  if run vet-graph go vet ./device/ ./graph/; then pass "go vet ./device/ ./graph/"; else fail "go vet ./device/ ./graph/"; fi
+  if run test-graph go test ./device/ ./graph/; then pass "go test ./device/ ./graph/"; else fail "go test ./device/ ./graph/"; fi
+fi
 
 # ---------------------------------------------------------------- summary
 echo
