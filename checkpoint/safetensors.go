@@ -288,9 +288,10 @@ func Decode(data []byte) (*File, error) {
 		}
 		return out.Tensors[spans[i].idx].Name < out.Tensors[spans[j].idx].Name
 	})
+	// Check that the ranges tile the buffer before allocating anything, so
+	// a forged header costs no more than the file's own size.
 	var pos uint64
-	ordered := make([]Tensor, len(spans))
-	for i, s := range spans {
+	for _, s := range spans {
 		name := out.Tensors[s.idx].Name
 		if s.begin < pos {
 			return nil, corrupt("tensor %q: data_offsets [%d,%d] overlap the previous tensor ending at %d", name, s.begin, s.end, pos)
@@ -298,17 +299,23 @@ func Decode(data []byte) (*File, error) {
 		if s.begin > pos {
 			return nil, corrupt("gap in data buffer between byte %d and %d (before tensor %q)", pos, s.begin, name)
 		}
-		t := out.Tensors[s.idx]
-		t.Data = make([]float32, (s.end-s.begin)/4)
-		b := buf[s.begin:s.end]
-		for j := range t.Data {
-			t.Data[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
-		}
-		ordered[i] = t
 		pos = s.end
 	}
 	if pos != uint64(len(buf)) {
 		return nil, corrupt("data buffer is %d bytes but tensors cover only %d (trailing bytes)", len(buf), pos)
+	}
+	// One backing array for all tensors; each slice is capped so an append
+	// by a caller cannot run into its neighbour.
+	all := make([]float32, len(buf)/4)
+	for j := range all {
+		all[j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
+	}
+	ordered := make([]Tensor, len(spans))
+	for i, s := range spans {
+		t := out.Tensors[s.idx]
+		a, b := s.begin/4, s.end/4
+		t.Data = all[a:b:b]
+		ordered[i] = t
 	}
 	out.Tensors = ordered
 	return out, nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 )
 
 // Save writes f to path atomically: it encodes into a temporary file in the
@@ -17,9 +19,18 @@ func Save(path string, f *File) error {
 	return saveWith(path, f, nil)
 }
 
-// Load reads and validates the checkpoint at path.
+// MaxFileSize bounds the checkpoint files Load reads: 16 GiB, far above
+// what a model within models' parameter limit writes with its optimizer
+// state, so it only stops a runaway file before it is read into memory.
+const MaxFileSize = 16 << 30
+
+// Load reads and validates the checkpoint at path. Only a regular file is
+// read (a FIFO, /dev/zero or another device is refused without blocking),
+// and never more than its stated size or MaxFileSize; every tensor's dtype,
+// shape and byte range is checked against the file before any tensor is
+// allocated, so memory stays within about twice the file's size.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", path, err)
 	}

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 )
 
 // CSVOptions controls LoadCSV.
@@ -24,12 +25,14 @@ type CSVOptions struct {
 // path. A first row with any non-numeric cell is taken as the header. Errors
 // name the file, the line and the column (number and, with a header, name).
 func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
-	f, err := os.Open(path)
+	f, fi, err := safeio.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("loading CSV: %w", err)
+		return nil, fmt.Errorf("loading CSV %s: %w", path, err)
 	}
 	defer f.Close()
-	d, err := readCSV(f, path, opt)
+	// Read no more than the stated size, so a file that keeps growing
+	// cannot keep the reader going.
+	d, err := readCSV(io.LimitReader(f, fi.Size()), path, opt)
 	if err != nil {
 		return nil, fmt.Errorf("loading CSV %s: %w", path, err)
 	}

@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 )
 
 // IDX type codes (third magic byte). Only unsigned bytes are supported; the
@@ -136,9 +137,9 @@ func WriteIDX(w io.Writer, dims []int, data []byte) error {
 }
 
 func readIDXFile(path string) ([]int, []byte, error) {
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
 	dims, data, err := ReadIDX(f)
@@ -187,4 +188,19 @@ func labelsFromIDX(name string, dims []int, data []byte) ([]int, error) {
 		labels[i] = int(b)
 	}
 	return labels, nil
+}
+
+// checkLabels refuses a label outside [0, classes) of a set with that many
+// classes (classes 0: the set's classes are not known, any byte is a label),
+// naming the file and the label's index.
+func checkLabels(path string, labels []int, classes int) error {
+	if classes <= 0 {
+		return nil
+	}
+	for i, l := range labels {
+		if l < 0 || l >= classes {
+			return fmt.Errorf("%s: label %d at index %d is outside [0,%d) for a %d-class set; the file is corrupt or belongs to another data set", path, l, i, classes, classes)
+		}
+	}
+	return nil
 }

@@ -3,10 +3,13 @@ package dataset
 import (
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 )
 
 // sampleFS holds the first 4000 training and 1000 test Fashion-MNIST samples
@@ -195,11 +198,15 @@ func loadIDXPart(fsys fs.FS, where, name, kind, part string, required bool) (*Da
 		if err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", name, err)
 		}
+		classes := classesFor(kind)
+		if err := checkLabels(lblPath, labels, len(classes)); err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", name, err)
+		}
 		if len(labels) != d.N {
 			return nil, fmt.Errorf("dataset %q: %s has %d labels but %s has %d images; the files do not belong together", name, lblPath, len(labels), imgPath, d.N)
 		}
 		d.Labels = labels
-		d.Classes = classesFor(kind)
+		d.Classes = classes
 	}
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", imgPath, err)
@@ -208,6 +215,14 @@ func loadIDXPart(fsys fs.FS, where, name, kind, part string, required bool) (*Da
 }
 
 func readIDXFS(fsys fs.FS, name, display string) ([]int, []byte, error) {
+	// Stat before opening: opening a FIFO would block until a writer comes.
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", display, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: %w: pass a directory of regular IDX files", display, safeio.ErrNotRegular)
+	}
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", display, err)
@@ -222,12 +237,12 @@ func readIDXFS(fsys fs.FS, name, display string) ([]int, []byte, error) {
 
 // csvLabelColumn returns "label" if the CSV's header row has that column.
 func csvLabelColumn(path string) (string, error) {
-	f, err := os.Open(path)
+	f, fi, err := safeio.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("loading CSV: %w", err)
+		return "", fmt.Errorf("loading CSV %s: %w", path, err)
 	}
 	defer f.Close()
-	d, err := readCSVHeader(f)
+	d, err := readCSVHeader(io.LimitReader(f, fi.Size()))
 	if err != nil {
 		return "", fmt.Errorf("loading CSV %s: %w", path, err)
 	}

@@ -145,7 +145,7 @@ func TestLoadLabelOutOfClassRange(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "train-labels-idx1-ubyte"), idxBytes(t, []int{2}, []byte{3, 12}, false))
 	_, err := Load(dir)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "sample 1: label 12 outside [0,10)")
+	assert.Contains(t, err.Error(), filepath.Join(dir, "train-labels-idx1-ubyte")+": label 12 at index 1 is outside [0,10) for a 10-class set")
 }
 
 func TestLoadMNISTFromEnv(t *testing.T) {

@@ -111,6 +111,9 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("model %s: channels %v must be positive", s.Kind, s.Channels)
 		}
 	}
+	if err := s.checkSizes(); err != nil {
+		return err
+	}
 	if _, err := graph.ParseScheme(s.Init); err != nil {
 		return fmt.Errorf("model %s: %w", s.Kind, err)
 	}

@@ -109,8 +109,12 @@ type Loaded struct {
 	Meta  map[string]string
 }
 
-// LoadCheckpoint rebuilds the model stored at path and fills its weights,
-// checking every tensor against the model's spec.
+// LoadCheckpoint rebuilds the model stored at path and fills its weights.
+// Everything is checked before the model is built, so a hostile file costs
+// at most a few times its own size: the spec's sizes are bounded
+// (models.Spec.Validate), every tensor's name and shape must be one the
+// spec implies (models.ParamShapes), every value must be finite, and the
+// training state must hold no negative counts. Errors name path.
 func LoadCheckpoint(path string) (*Loaded, error) {
 	f, err := checkpoint.Load(path)
 	if err != nil {
@@ -123,11 +127,11 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	m, err := models.New(spec)
+	weights, optim, err := checkTensors(spec, f.Tensors)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	out := &Loaded{Path: path, Model: m, Optim: map[string][]float32{}, Meta: map[string]string{}}
+	out := &Loaded{Path: path, Optim: optim, Meta: map[string]string{}}
 	for k, v := range f.Metadata {
 		if !reservedMeta(k) {
 			out.Meta[k] = v
@@ -137,32 +141,105 @@ func LoadCheckpoint(path string) (*Loaded, error) {
 		if err := json.Unmarshal([]byte(s), &out.State); err != nil {
 			return nil, fmt.Errorf("%s: training state: %w", path, err)
 		}
+		if err := out.State.validate(); err != nil {
+			return nil, fmt.Errorf("%s: training state: %w", path, err)
+		}
 		if out.State.BestEpoch == 0 {
 			out.State.BestValLoss = math.Inf(1)
 		}
 	}
-	seen := map[string]bool{}
-	for _, t := range f.Tensors {
-		if k, ok := strings.CutPrefix(t.Name, optimPfx); ok {
-			out.Optim[k] = t.Data
-			continue
-		}
-		p, ok := m.Params().Get(t.Name)
-		if !ok {
-			return nil, fmt.Errorf("%s: tensor %q is not a parameter of a %s model", path, t.Name, spec.Kind)
-		}
-		if !slices.Equal(p.Shape, t.Shape) {
-			return nil, fmt.Errorf("%s: tensor %q has shape %v but the %s model's spec needs %v", path, t.Name, t.Shape, spec.Kind, p.Shape)
-		}
-		copy(p.Data(), t.Data)
-		seen[t.Name] = true
+	m, err := models.New(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, p := range m.Params().List() {
-		if !seen[p.Name] {
-			return nil, fmt.Errorf("%s: parameter %q of the %s model is missing", path, p.Name, spec.Kind)
+		t, ok := weights[p.Name]
+		if !ok || !slices.Equal(p.Shape, t.Shape) {
+			// ParamShapes and New disagree: a bug, not a bad file.
+			return nil, fmt.Errorf("%s: parameter %q of the %s model does not match the shapes its spec implies; please report this", path, p.Name, spec.Kind)
+		}
+		copy(p.Data(), t.Data)
+	}
+	out.Model = m
+	return out, nil
+}
+
+// checkTensors checks a checkpoint's tensors against the parameters spec
+// implies: every weight present once with its shape, nothing else but
+// optimizer buffers (which must fit the parameter they name), and no NaN
+// or infinity anywhere. It returns the weights by name and the optimizer
+// buffers by key.
+func checkTensors(spec models.Spec, ts []checkpoint.Tensor) (map[string]checkpoint.Tensor, map[string][]float32, error) {
+	shapes, err := models.ParamShapes(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := make(map[string][]int, len(shapes))
+	for _, p := range shapes {
+		want[p.Name] = p.Shape
+	}
+	weights := map[string]checkpoint.Tensor{}
+	optim := map[string][]float32{}
+	for _, t := range ts {
+		if k, ok := strings.CutPrefix(t.Name, optimPfx); ok {
+			// Keys are KIND/PARAM; a buffer for a known parameter must
+			// have its size (the optimizer checks the rest on resume).
+			if _, param, ok := strings.Cut(k, "/"); ok {
+				if shape, known := want[param]; known && len(t.Data) != (models.ParamShape{Shape: shape}).Size() {
+					return nil, nil, fmt.Errorf("optimizer tensor %q has %d values but parameter %s has shape %v", t.Name, len(t.Data), param, shape)
+				}
+			}
+			if i := firstNonFiniteValue(t.Data); i >= 0 {
+				return nil, nil, fmt.Errorf("optimizer tensor %q holds %v at index %d: the checkpoint is corrupt; resume from an earlier one", t.Name, t.Data[i], i)
+			}
+			optim[k] = t.Data
+			continue
+		}
+		shape, ok := want[t.Name]
+		if !ok {
+			return nil, nil, fmt.Errorf("tensor %q is not a parameter of a %s model", t.Name, spec.Kind)
+		}
+		if !slices.Equal(shape, t.Shape) {
+			return nil, nil, fmt.Errorf("tensor %q has shape %v but the %s model's spec needs %v", t.Name, t.Shape, spec.Kind, shape)
+		}
+		if i := firstNonFiniteValue(t.Data); i >= 0 {
+			return nil, nil, fmt.Errorf("weight %q holds %v at index %d: the checkpoint is corrupt or was saved from a diverged run; use an earlier checkpoint", t.Name, t.Data[i], i)
+		}
+		weights[t.Name] = t
+	}
+	for _, p := range shapes {
+		if _, ok := weights[p.Name]; !ok {
+			return nil, nil, fmt.Errorf("parameter %q of the %s model is missing", p.Name, spec.Kind)
 		}
 	}
-	return out, nil
+	return weights, optim, nil
+}
+
+// firstNonFiniteValue is the index of the first NaN or infinity in xs, or -1.
+func firstNonFiniteValue(xs []float32) int {
+	for i, v := range xs {
+		if v-v != 0 { // NaN and ±Inf give NaN; finite values give 0
+			return i
+		}
+	}
+	return -1
+}
+
+// validate refuses counts no run can produce.
+func (s State) validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"epoch", s.Epoch}, {"step", s.Step}, {"pos", s.Pos}, {"batch", s.Batch}, {"train_n", s.TrainN},
+		{"best_epoch", s.BestEpoch}, {"since_best", s.SinceBest}, {"schedule.bad", s.Schedule.Bad}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s is %d, but it counts and cannot be negative: the checkpoint is corrupt", f.name, f.v)
+		}
+	}
+	if math.IsNaN(s.PosLoss) || math.IsInf(s.PosLoss, 0) || math.IsNaN(s.LR) || math.IsInf(s.LR, 0) {
+		return fmt.Errorf("pos_loss %g or lr %g is not finite: the checkpoint is corrupt", s.PosLoss, s.LR)
+	}
+	return nil
 }
 
 func reservedMeta(k string) bool { return k == metaFormat || k == metaSpec || k == metaState }

@@ -9,10 +9,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/hourglass-ml/hourglass/eval"
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 	"github.com/hourglass-ml/hourglass/models"
 )
 
@@ -78,6 +80,12 @@ func (s *EpochStats) UnmarshalJSON(data []byte) error {
 		}
 		return math.NaN()
 	}
+	// Counts must be whole and in range: int() of NaN or 1e300 is not.
+	for _, k := range []string{"epoch", "step"} {
+		if v := num(k); !(v >= 0 && v <= 1<<53 && v == math.Trunc(v)) {
+			return fmt.Errorf("%s %v is not a count", k, v)
+		}
+	}
 	*s = EpochStats{Epoch: int(num("epoch")), Step: int(num("step")), LR: num("lr"),
 		TrainLoss: num("train_loss"), ValLoss: num("val_loss"), Seconds: num("seconds")}
 	for k := range raw {
@@ -131,19 +139,42 @@ type metricsWriter struct {
 	f   *os.File
 	// unit labels the loss plot's y axis (LossName).
 	unit string
+	// Warnings are one-line notes about lines of an existing metrics.jsonl
+	// that could not be read and were skipped on resume; the caller shows
+	// them (the original file is kept beside it, see openMetrics).
+	Warnings []string
 }
 
+// maxMetricsFile bounds the metrics.jsonl read on resume: a row is about
+// 200 bytes, so this is over a million epochs.
+const maxMetricsFile = 256 << 20
+
 // openMetrics starts the metrics of a run in dir. A fresh run (keep < 0)
-// truncates metrics.jsonl; a resumed run keeps its first keep epochs, drops
+// truncates metrics.jsonl; a resumed run keeps its epochs 1..keep, drops
 // any epoch logged after the checkpoint it resumes from, and returns them.
+//
+// A line that cannot be read (a torn write, a disk error, an edit) does
+// not block the resume: it is skipped with a warning, and since the file
+// is then rewritten without it, the original file is first copied to
+// metrics.jsonl.corrupt-* so that nothing that was in it is lost.
 func openMetrics(dir string, keep int) (*metricsWriter, []EpochStats, error) {
 	path := filepath.Join(dir, MetricsJSONL)
 	var history []EpochStats
+	var warnings []string
 	if keep >= 0 {
+		var raw []byte
 		var err error
-		if history, err = readMetrics(path); err != nil {
+		if history, warnings, raw, err = readMetrics(path); err != nil {
 			return nil, nil, err
 		}
+		if len(warnings) > 0 {
+			kept, err := keepCopy(dir, raw)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s has unreadable lines and a copy could not be kept before rewriting it: %w", path, err)
+			}
+			warnings = append(warnings, fmt.Sprintf("%s: skipped %d unreadable line(s); the original file is kept as %s", path, len(warnings), kept))
+		}
+		history = slices.DeleteFunc(history, func(h EpochStats) bool { return h.Epoch < 1 || h.Epoch > keep })
 		if len(history) > keep {
 			history = history[:keep]
 		}
@@ -153,31 +184,72 @@ func openMetrics(dir string, keep int) (*metricsWriter, []EpochStats, error) {
 		line, _ := h.MarshalJSON()
 		b.Write(append(line, '\n'))
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("writing metrics file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := writeAtomic(dir, MetricsJSONL, b.Bytes()); err != nil {
 		return nil, nil, fmt.Errorf("writing metrics file: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening metrics file: %w", err)
 	}
-	return &metricsWriter{dir: dir, f: f}, history, nil
+	return &metricsWriter{dir: dir, f: f, Warnings: warnings}, history, nil
 }
 
-// readMetrics reads metrics.jsonl; a missing file is an empty history and
-// a torn last line (a crash mid-write) is ignored.
-func readMetrics(path string) ([]EpochStats, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+// writeAtomic writes data to dir/name through a uniquely named temporary
+// file (never following a planted link) and a rename.
+func writeAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading metrics: %w", err)
+		_ = os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// keepCopy writes data to a new metrics.jsonl.corrupt-* file in dir and
+// returns its path.
+func keepCopy(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, MetricsJSONL+".corrupt-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// readMetrics reads metrics.jsonl: the rows it could read, a warning for
+// each line it could not (skipped), and the file's bytes. A missing file is
+// an empty history; a torn last line (a crash mid-write) is dropped
+// silently, as it only ever holds the epoch that was in progress. Only a
+// regular file is read, and at most maxMetricsFile bytes.
+func readMetrics(path string) ([]EpochStats, []string, []byte, error) {
+	data, err := safeio.ReadFile(path, maxMetricsFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading metrics %s: %w", path, err)
 	}
 	var out []EpochStats
+	var warnings []string
 	lines := bytes.Split(data, []byte("\n"))
 	for i, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -188,11 +260,12 @@ func readMetrics(path string) ([]EpochStats, error) {
 			if i == len(lines)-1 {
 				break // torn last line, no newline yet
 			}
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+			warnings = append(warnings, fmt.Sprintf("%s line %d: not a metrics row (%v); skipped", path, i+1, err))
+			continue
 		}
 		out = append(out, st)
 	}
-	return out, nil
+	return out, warnings, data, nil
 }
 
 // Write appends st to metrics.jsonl and redraws metrics.csv and loss.png

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -143,6 +144,10 @@ func ClipGradNorm(grads [][]float32, maxNorm float64) float64 {
 	return norm
 }
 
+// ErrNoOptimState is wrapped by the error resuming from a checkpoint
+// without the optimizer buffers the run needs.
+var ErrNoOptimState = errors.New("checkpoint lacks optimizer state")
+
 // slots are an optimizer's per-parameter buffers, keyed "KIND/PARAM".
 type slots map[string][]float32
 
@@ -172,7 +177,10 @@ func (s slots) load(opt string, state map[string][]float32, params []*graph.Para
 			k := kind + "/" + p.Name
 			b, ok := state[k]
 			if !ok {
-				return fmt.Errorf("%s state: missing %s (was the checkpoint written by another optimizer?)", opt, k)
+				if len(state) == 0 {
+					return fmt.Errorf("%w: it holds no %s state (saved before the first step, or without an optimizer), so it can be evaluated but not resumed; start a new run", ErrNoOptimState, opt)
+				}
+				return fmt.Errorf("%w: %s state %s is missing (was the checkpoint written by another optimizer?), so it can be evaluated but not resumed", ErrNoOptimState, opt, k)
 			}
 			if len(b) != p.Size() {
 				return fmt.Errorf("%s state: %s has %d values, want %d", opt, k, len(b), p.Size())

@@ -71,7 +71,9 @@ func TestAdamErrors(t *testing.T) {
 	p := param("w", 1, 2)
 	assert.ErrorContains(t, opt.Step([]*graph.Param{p}, nil, 1e-3), "1 parameters but 0 gradients")
 	assert.ErrorContains(t, opt.Step([]*graph.Param{p}, [][]float32{{1}}, 1e-3), "has 1 values, want 2")
-	assert.ErrorContains(t, opt.Load(map[string][]float32{}, []*graph.Param{p}), "missing m/w")
+	assert.ErrorContains(t, opt.Load(map[string][]float32{}, []*graph.Param{p}), "holds no adam state (saved before the first step")
+	assert.ErrorIs(t, opt.Load(map[string][]float32{}, []*graph.Param{p}), ErrNoOptimState)
+	assert.ErrorContains(t, opt.Load(map[string][]float32{"v/w": {0, 0}}, []*graph.Param{p}), "adam state m/w is missing")
 }
 
 // refOptim is a float64 transcription of each optimizer's published update

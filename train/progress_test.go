@@ -140,7 +140,7 @@ func TestMetricsValPrefix(t *testing.T) {
 	} {
 		path := filepath.Join(dir, tc.name+".jsonl")
 		require.NoError(t, os.WriteFile(path, []byte(tc.line+"\n"), 0o644))
-		got, err := readMetrics(path)
+		got, _, _, err := readMetrics(path)
 		require.NoError(t, err, tc.name)
 		require.Len(t, got, 1, tc.name)
 		assert.Equal(t, st, got[0], tc.name)

@@ -2,15 +2,23 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 )
+
+// MaxFileSize bounds a config file: a config of every flag is a few
+// kilobytes, so a file of a megabyte is not one.
+const MaxFileSize = 1 << 20
 
 // Values are a config file's settings by flag name, as the text each
 // value has in the file, with the line it is on.
@@ -26,9 +34,10 @@ type Values struct {
 // fs: an unknown key, or a value that is a list or mapping, is an error
 // that names the file and line. exclude lists flags that may not appear.
 func Read(path string, fs *flag.FlagSet, exclude ...string) (*Values, error) {
-	data, err := os.ReadFile(path)
+	// Only a regular file, never blocking on a FIFO, and at most MaxFileSize.
+	data, err := safeio.ReadFile(path, MaxFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	return Parse(path, data, fs, exclude...)
 }
@@ -133,18 +142,33 @@ func Marshal(fs *flag.FlagSet, header string, exclude ...string) ([]byte, error)
 	return b.Bytes(), nil
 }
 
-// WriteFile is Marshal written to path atomically (temporary file, rename).
+// WriteFile is Marshal written to path atomically: a new temporary file
+// beside it (created exclusively, so a planted link is never followed, and
+// with the umask applied), then a rename.
 func WriteFile(path string, fs *flag.FlagSet, header string, exclude ...string) error {
 	data, err := Marshal(fs, header, exclude...)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	var tmp *os.File
+	for range 100 {
+		name := fmt.Sprintf("%s.tmp-%d", path, rand.Uint64())
+		if tmp, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

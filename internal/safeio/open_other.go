@@ -1,0 +1,6 @@
+//go:build !unix
+
+package safeio
+
+// oNonblock is unneeded where FIFOs do not block on open.
+const oNonblock = 0
