@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hourglass-ml/hourglass/eval"
+	"github.com/hourglass-ml/hourglass/internal/safeio"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
 )
@@ -37,7 +38,7 @@ func LossCurve(runDir, out string) (string, error) {
 		return name, nil
 	}
 	path := filepath.Join(runDir, "metrics.jsonl")
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path) // a FIFO or device planted there must not hang the report
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

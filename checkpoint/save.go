@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/hourglass-ml/hourglass/internal/safeio"
@@ -75,17 +78,19 @@ func saveWith(path string, f *File, hook func(stage string) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	mode := os.FileMode(0o644)
+	// A new file gets 0666 less the umask, as any file the user creates; a
+	// replaced one keeps its mode.
+	var keepMode os.FileMode
 	if fi, err := os.Stat(path); err == nil {
 		if !fi.Mode().IsRegular() {
 			return fmt.Errorf("save checkpoint %s: path exists and is not a regular file; choose another path", path)
 		}
-		mode = fi.Mode().Perm()
+		keepMode = fi.Mode().Perm()
 	}
 	if err := step("create"); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := createTemp(dir, "."+base+".tmp-")
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: create temp file (is the directory writable?): %w", path, err)
 	}
@@ -99,8 +104,10 @@ func saveWith(path string, f *File, hook func(stage string) error) (err error) {
 			_ = os.Remove(tmpName)
 		}
 	}()
-	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("save checkpoint %s: chmod temp file: %w", path, err)
+	if keepMode != 0 {
+		if err = tmp.Chmod(keepMode); err != nil {
+			return fmt.Errorf("save checkpoint %s: chmod temp file: %w", path, err)
+		}
 	}
 	if err = Encode(hookWriter{w: tmp, hook: hook}, f); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
@@ -147,4 +154,19 @@ func syncDir(dir string) error {
 		return serr
 	}
 	return cerr
+}
+
+// createTemp creates a new file prefix+random in dir with mode 0666 less
+// the umask (os.CreateTemp would make it 0600), never following or
+// reusing an existing name.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("no free temporary name in %s", dir)
 }

@@ -125,6 +125,9 @@ type Result struct {
 	BestCheckpoint string // weights of the best validation epoch
 	// Stopped says why the run ended before its last epoch (early stopping).
 	Stopped string
+	// Warnings are one-line notes about damaged files Fit worked around
+	// (a corrupt metrics.jsonl line it skipped, keeping the original).
+	Warnings []string
 }
 
 // Checkpoint file names inside a run directory.
@@ -239,6 +242,7 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 		}
 		defer metrics.Close()
 		metrics.unit = LossName(m.Spec())
+		res.Warnings = append(res.Warnings, metrics.Warnings...)
 		if st.BestEpoch > 0 {
 			res.BestCheckpoint = filepath.Join(cfg.OutDir, BestName)
 		}

@@ -473,6 +473,9 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(log, "warning: %s\n", w)
+	}
 	if res.Stopped != "" {
 		fmt.Fprintf(log, "%s\n", res.Stopped)
 	}
