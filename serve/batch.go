@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/hourglass-ml/hourglass"
 )
 
 // What a job needs computed.
@@ -63,8 +65,8 @@ func newBatcher(wait time.Duration, maxRows, workers int, log *slog.Logger, obse
 	}
 	b.wg.Add(1 + workers)
 	go b.collect()
-	for range workers {
-		go b.worker()
+	for w := range workers {
+		go b.worker(w)
 	}
 	return b
 }
@@ -144,16 +146,17 @@ func (b *batcher) drain() {
 	}
 }
 
-func (b *batcher) worker() {
+// worker w runs batches on replica w of each snapshot.
+func (b *batcher) worker(w int) {
 	defer b.wg.Done()
 	for batch := range b.work {
-		b.run(batch)
+		b.run(batch, w)
 	}
 }
 
 // run computes a batch, one group per model snapshot (two only while a
 // reload swaps the model), and hands each job its slice of the results.
-func (b *batcher) run(batch []*job) {
+func (b *batcher) run(batch []*job, w int) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("panic in a scoring batch", "panic", p, "stack", string(debug.Stack()))
@@ -176,7 +179,11 @@ func (b *batcher) run(batch []*job) {
 				rest = append(rest, j)
 			}
 		}
-		rows += runGroup(snap, group)
+		rows += func() int {
+			snap.mu.RLock()
+			defer snap.mu.RUnlock()
+			return runGroup(snap.replicas[w], snap.dim, group)
+		}()
 		batch = rest
 	}
 	if b.observe != nil {
@@ -184,8 +191,8 @@ func (b *batcher) run(batch []*job) {
 	}
 }
 
-// runGroup runs jobs on one model as one batch and returns its rows.
-func runGroup(snap *snapshot, jobs []*job) int {
+// runGroup runs jobs on m as one batch and returns its rows.
+func runGroup(m *hourglass.Model, dim int, jobs []*job) int {
 	var x []float32
 	var want need
 	n := 0
@@ -196,20 +203,20 @@ func runGroup(snap *snapshot, jobs []*job) int {
 	if len(jobs) == 1 {
 		x = jobs[0].x
 	} else {
-		x = make([]float32, 0, n*snap.dim)
+		x = make([]float32, 0, n*dim)
 		for _, j := range jobs {
 			x = append(x, j.x...)
 		}
 	}
 	var res result
 	if want&needScore != 0 && res.err == nil {
-		res.score, res.err = snap.m.Score(x)
+		res.score, res.err = m.Score(x)
 	}
 	if want&needRecon != 0 && res.err == nil {
-		res.recon, res.err = snap.m.Reconstruct(x)
+		res.recon, res.err = m.Reconstruct(x)
 	}
 	if want&needCode != 0 && res.err == nil {
-		res.code, res.err = snap.m.Encode(x)
+		res.code, res.err = m.Encode(x)
 	}
 	off := 0
 	for _, j := range jobs {
@@ -219,10 +226,10 @@ func runGroup(snap *snapshot, jobs []*job) int {
 				r.score = res.score[off : off+j.n : off+j.n]
 			}
 			if j.need&needRecon != 0 {
-				r.recon = res.recon[off*snap.dim : (off+j.n)*snap.dim : (off+j.n)*snap.dim]
+				r.recon = res.recon[off*dim : (off+j.n)*dim : (off+j.n)*dim]
 			}
 			if j.need&needCode != 0 {
-				c := snap.m.CodeDim()
+				c := m.CodeDim()
 				r.code = res.code[off*c : (off+j.n)*c : (off+j.n)*c]
 			}
 		}

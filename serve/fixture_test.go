@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -93,4 +94,31 @@ func getFixtures(t *testing.T) fixtures {
 	})
 	require.NoError(t, fixErr)
 	return fix
+}
+
+// dtoHistogram reads a model's batch-size histogram from the registry.
+type dtoHistogram struct {
+	count uint64
+	sum   float64
+}
+
+func (h *dtoHistogram) read(s *Server, model string) error {
+	mfs, err := s.metrics.reg.Gather()
+	if err != nil {
+		return err
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "hourglass_serve_batch_rows" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "model" && l.GetValue() == model {
+					h.count, h.sum = m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
+					return nil
+				}
+			}
+		}
+	}
+	return fmt.Errorf("no batch histogram for model %s", model)
 }

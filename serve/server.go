@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -100,8 +101,16 @@ func ParseSource(s string) (Source, error) {
 }
 
 // snapshot is one loaded version of a model; a reload replaces it whole.
+// It holds a replica per batch worker, each used by that worker only:
+// a Model compiles its pooled graphs on first use, and two compiling at
+// once on one Model write the same parameter tables (a data race the
+// race detector reports), so no Model is ever called concurrently here.
 type snapshot struct {
-	m        *hourglass.Model
+	// mu is held shared by running batches and exclusively by close, so
+	// that a replaced model's graphs are freed only after its last batch.
+	mu       sync.RWMutex
+	m        *hourglass.Model // replicas[0], for metadata
+	replicas []*hourglass.Model
 	dim      int
 	loadedAt time.Time
 }
@@ -135,7 +144,7 @@ func New(sources []Source, opts Options) (*Server, error) {
 		if _, dup := s.models[src.Name]; dup {
 			return nil, fmt.Errorf("model name %q given twice: name them with name=path", src.Name)
 		}
-		snap, err := load(src.Path)
+		snap, err := load(src.Path, s.opts.Workers)
 		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", src.Name, err)
 		}
@@ -154,19 +163,50 @@ func New(sources []Source, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func load(path string) (*snapshot, error) {
+// load reads path once and copies the model into n replicas through a
+// private file, so the replicas are the same model even if path is
+// replaced meanwhile.
+func load(path string, n int) (*snapshot, error) {
 	m, err := hourglass.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{m: m, dim: m.InputDim(), loadedAt: time.Now().UTC()}, nil
+	snap := &snapshot{m: m, replicas: []*hourglass.Model{m}, dim: m.InputDim(), loadedAt: time.Now().UTC()}
+	if n == 1 {
+		return snap, nil
+	}
+	dir, err := os.MkdirTemp("", "hourglass-serve-")
+	if err != nil {
+		return nil, fmt.Errorf("replicating %s: %w", path, err)
+	}
+	defer os.RemoveAll(dir)
+	cp := filepath.Join(dir, "model.safetensors")
+	if err := m.Save(cp); err != nil {
+		return nil, fmt.Errorf("replicating %s: %w", path, err)
+	}
+	for len(snap.replicas) < n {
+		r, err := hourglass.Load(cp)
+		if err != nil {
+			return nil, fmt.Errorf("replicating %s: %w", path, err)
+		}
+		snap.replicas = append(snap.replicas, r)
+	}
+	return snap, nil
+}
+
+func (s *snapshot) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.replicas {
+		r.Close()
+	}
 }
 
 // Close stops the batchers and frees the models' pooled graphs.
 func (s *Server) Close() {
 	for _, e := range s.models {
 		e.batch.close()
-		e.cur.Load().m.Close()
+		e.cur.Load().close()
 	}
 }
 
@@ -183,16 +223,17 @@ func (s *Server) Reload(name string) error {
 	}
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	snap, err := load(e.path)
+	snap, err := load(e.path, s.opts.Workers)
 	if err != nil {
 		s.metrics.reloads.WithLabelValues(name, "error").Inc()
 		s.opts.Logger.Error("reload failed; still serving the previous model", "model", name, "path", e.path, "err", err)
 		return fmt.Errorf("reload %s from %s: %w (still serving the model loaded at %s)", name, e.path, err, e.cur.Load().loadedAt.Format(time.RFC3339))
 	}
 	old := e.cur.Swap(snap)
-	// Close only frees the pooled graphs; a batch still running on old
-	// keeps working (the model compiles a graph if it needs one).
-	old.m.Close()
+	// Free the old graphs once its running batches end. A request that
+	// read the old snapshot just before the swap still runs on it: Close
+	// leaves a Model usable.
+	go old.close()
 	s.metrics.reloads.WithLabelValues(name, "ok").Inc()
 	s.opts.Logger.Info("model reloaded", "model", name, "path", e.path, "spec", snap.m.Spec().Kind, "input_dim", snap.dim)
 	return nil
