@@ -65,6 +65,12 @@ func widthError(row, got, dim int) *apiError {
 
 // toFloat32 parses one value, rejecting what is not a finite float32.
 func toFloat32(tok string, row, col int) (float32, *apiError) {
+	if strings.HasPrefix(tok, `"`) {
+		if len(tok) > 26 {
+			tok = tok[:25] + `…"`
+		}
+		return 0, valueError(row, col, "the string %s is not a number", tok)
+	}
 	f, err := strconv.ParseFloat(tok, 64)
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {

@@ -27,7 +27,7 @@ var (
 type fixtures struct {
 	dir string
 	// deep and other (another seed and kind) take the same 8 features;
-	// plain has no threshold; wide takes 12.
+	// plain has no threshold and no scaler; wide takes 12.
 	deep, other, plain, wide string
 	// rows are test rows (raw units, features of different ranges).
 	rows []float32
@@ -83,12 +83,13 @@ func getFixtures(t *testing.T) fixtures {
 		if fix.wide, fixErr = trainFixture(dir, "wide", 12, hourglass.Config{Kind: "basic", Seed: 3}); fixErr != nil {
 			return
 		}
-		// plain: deep without its threshold.
+		// plain: deep without its threshold or scaler (it takes raw values).
 		var l *train.Loaded
 		if l, fixErr = train.LoadCheckpoint(fix.deep); fixErr != nil {
 			return
 		}
 		delete(l.Meta, train.MetaThreshold)
+		delete(l.Meta, train.MetaScaler)
 		fix.plain = filepath.Join(dir, "plain.safetensors")
 		fixErr = train.SaveModel(fix.plain, l.Model, l.Meta)
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hourglass-ml/hourglass"
+	"github.com/hourglass-ml/hourglass/train"
 )
 
 // Options bound and tune a Server; the zero value takes the defaults.
@@ -112,6 +113,9 @@ type snapshot struct {
 	m        *hourglass.Model // replicas[0], for metadata
 	replicas []*hourglass.Model
 	dim      int
+	// scale is the stored scaler's per-feature factor (x' = (x-a)·scale),
+	// nil when the model takes raw values.
+	scale    []float32
 	loadedAt time.Time
 }
 
@@ -164,25 +168,34 @@ func New(sources []Source, opts Options) (*Server, error) {
 }
 
 // load reads path once and copies the model into n replicas through a
-// private file, so the replicas are the same model even if path is
-// replaced meanwhile.
+// private file, so the replicas (and the scaler read for the feature
+// errors) are the same model even if path is replaced meanwhile.
 func load(path string, n int) (*snapshot, error) {
 	m, err := hourglass.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	snap := &snapshot{m: m, replicas: []*hourglass.Model{m}, dim: m.InputDim(), loadedAt: time.Now().UTC()}
-	if n == 1 {
-		return snap, nil
-	}
 	dir, err := os.MkdirTemp("", "hourglass-serve-")
 	if err != nil {
-		return nil, fmt.Errorf("replicating %s: %w", path, err)
+		return nil, fmt.Errorf("copying %s: %w", path, err)
 	}
 	defer os.RemoveAll(dir)
 	cp := filepath.Join(dir, "model.safetensors")
 	if err := m.Save(cp); err != nil {
-		return nil, fmt.Errorf("replicating %s: %w", path, err)
+		return nil, fmt.Errorf("copying %s: %w", path, err)
+	}
+	// The Model keeps its scaler to itself; the checkpoint has it.
+	l, err := train.LoadCheckpoint(cp)
+	if err != nil {
+		return nil, fmt.Errorf("copying %s: %w", path, err)
+	}
+	sc, err := l.Scaler()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if sc != nil && sc.Kind != "none" {
+		snap.scale = sc.B
 	}
 	for len(snap.replicas) < n {
 		r, err := hourglass.Load(cp)
@@ -424,7 +437,9 @@ type ScoreResponse struct {
 	Threshold *float64 `json:"threshold,omitempty"`
 	Note      string   `json:"note,omitempty"`
 	// Top lists per row the features with the largest squared
-	// reconstruction error, largest first, in ErrorUnits.
+	// reconstruction error, largest first, in ErrorUnits: "scaled" (the
+	// model's stored scaler applied to input and reconstruction) or "raw"
+	// (the model has no scaler).
 	Top        [][]Feature `json:"top_features,omitempty"`
 	ErrorUnits string      `json:"error_units,omitempty"`
 }
@@ -450,7 +465,7 @@ type ReconstructResponse struct {
 	Reconstructions [][]float32 `json:"reconstructions"`
 }
 
-const noThresholdNote = "the model has no anomaly threshold, so no flags: fit one (Model.FitThreshold or hourglass train) and reload"
+const noThresholdNote = "the model has no anomaly threshold, so no flags: set one with Model.FitThreshold (hourglass.Train stores one), save the checkpoint and reload"
 
 func (s *Server) compute(w http.ResponseWriter, r *http.Request, e *entry, op string, nd need) {
 	snap := e.cur.Load()
@@ -538,8 +553,11 @@ func (s *Server) compute(w http.ResponseWriter, r *http.Request, e *entry, op st
 			out.Note = noThresholdNote
 		}
 		if topK > 0 {
-			out.Top = topFeatures(in.x, res.recon, in.n, topK, in.names)
+			out.Top = topFeatures(in.x, res.recon, snap.scale, in.n, topK, in.names)
 			out.ErrorUnits = "raw"
+			if snap.scale != nil {
+				out.ErrorUnits = "scaled"
+			}
 		}
 		writeJSON(w, http.StatusOK, out)
 	}
@@ -567,15 +585,21 @@ func split(flat []float32, n int) [][]float32 {
 }
 
 // topFeatures returns per row the k features with the largest squared
-// error between x and its reconstruction (both raw units), largest first;
-// ties go to the lower index.
-func topFeatures(x, recon []float32, n, k int, names []string) [][]Feature {
+// error between x and its reconstruction, largest first, ties to the lower
+// index. x and recon are raw; with scale the errors are in the scaled
+// units the model was trained and scores in, so a feature of large range
+// does not drown the others (and for the mse kinds the errors of all
+// features average to the score).
+func topFeatures(x, recon, scale []float32, n, k int, names []string) [][]Feature {
 	dim := len(x) / n
 	out := make([][]Feature, n)
 	for i := range n {
 		top := make([]Feature, 0, k+1)
 		for j := range dim {
 			d := float64(x[i*dim+j]) - float64(recon[i*dim+j])
+			if scale != nil {
+				d *= float64(scale[j])
+			}
 			f := Feature{Index: j, Error: d * d}
 			if len(top) == k && f.Error <= top[k-1].Error {
 				continue

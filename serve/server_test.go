@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hourglass-ml/hourglass"
+	"github.com/hourglass-ml/hourglass/train"
 )
 
 // newServer serves the fixtures deep, other, plain and wide over loopback.
@@ -100,6 +101,11 @@ func TestScoreMatchesOffline(t *testing.T) {
 	require.True(t, ok)
 	recon, err := m.Reconstruct(x)
 	require.NoError(t, err)
+	l, err := train.LoadCheckpoint(f.deep)
+	require.NoError(t, err)
+	sc, err := l.Scaler()
+	require.NoError(t, err)
+	require.Equal(t, "minmax", sc.Kind)
 	for _, tc := range []struct {
 		name, ctype, query string
 		body               []byte
@@ -133,16 +139,27 @@ func TestScoreMatchesOffline(t *testing.T) {
 				assert.Empty(t, got.ErrorUnits)
 				return
 			}
-			assert.Equal(t, "raw", got.ErrorUnits)
+			assert.Equal(t, "scaled", got.ErrorUnits)
 			require.Len(t, got.Top, 20)
 			for i, top := range got.Top {
 				require.Len(t, top, tc.topK)
 				// The listed errors are the largest, in order, and equal
-				// (x - Reconstruct(x))² computed here.
+				// ((x - Reconstruct(x))·b)² computed here, b the scaler's
+				// factor; over all features they average to the score.
 				var all []float64
+				var sum float64
 				for j := range dim {
-					d := float64(x[i*dim+j]) - float64(recon[i*dim+j])
+					d := (float64(x[i*dim+j]) - float64(recon[i*dim+j])) * float64(sc.B[j])
 					all = append(all, d*d)
+					sum += d * d
+				}
+				assert.InEpsilon(t, want[i], sum/dim, 1e-3, "row %d: the scaled errors average to the MSE score", i)
+				if tc.topK == dim {
+					var listed float64
+					for _, ft := range top {
+						listed += ft.Error
+					}
+					assert.InEpsilon(t, want[i], listed/dim, 1e-3, "row %d", i)
 				}
 				for r, ft := range top {
 					assert.InDelta(t, all[ft.Index], ft.Error, 1e-12*(1+all[ft.Index]))
@@ -180,6 +197,25 @@ func TestScoreWithoutThreshold(t *testing.T) {
 	assert.Nil(t, got.Threshold)
 	assert.Equal(t, noThresholdNote, got.Note)
 	assert.NotContains(t, string(body), `"flags"`)
+	// Without a scaler the feature errors are raw, and still average to
+	// the score over all features.
+	m, err := hourglass.Load(f.plain)
+	require.NoError(t, err)
+	recon, err := m.Reconstruct(x)
+	require.NoError(t, err)
+	assert.Equal(t, "raw", got.ErrorUnits)
+	require.Len(t, got.Top, 3)
+	for i, top := range got.Top {
+		require.Len(t, top, 1)
+		var sum, most float64
+		for j := range dim {
+			d := float64(x[i*dim+j]) - float64(recon[i*dim+j])
+			sum += d * d
+			most = max(most, d*d)
+		}
+		assert.InDelta(t, most, top[0].Error, 1e-12*most)
+		assert.InEpsilon(t, want[i], sum/dim, 1e-3)
+	}
 }
 
 func TestEncodeAndReconstruct(t *testing.T) {
@@ -236,7 +272,7 @@ func TestRequestErrors(t *testing.T) {
 		{"null value", "POST", "/v1/models/deep/score", "application/json", row(`[1,2,null,4,5,6,7,8]`), 400,
 			`row 1, column 2: "null" is not a number`, ptr(1), ptr(2)},
 		{"NaN string", "POST", "/v1/models/deep/encode", "application/json", row(`[1,2,3,"NaN",5,6,7,8]`), 400,
-			`row 1, column 3: "\"NaN\"" is not a number`, ptr(1), ptr(3)},
+			`row 1, column 3: the string "NaN" is not a number`, ptr(1), ptr(3)},
 		{"bare NaN", "POST", "/v1/models/deep/score", "application/json", row(`[1,2,3,4,5,6,7,NaN]`), 400,
 			`row 1, column 7: "NaN" is not a finite float32`, ptr(1), ptr(7)},
 		{"float32 overflow", "POST", "/v1/models/deep/score", "application/json", row(`[1e39,2,3,4,5,6,7,8]`), 400,
