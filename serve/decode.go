@@ -55,6 +55,13 @@ type limits struct {
 	dim, maxRows int
 }
 
+// capFor guesses the values in a body of n bytes (about 8 bytes a value)
+// so decoding allocates about once, without zeroing room for rows that
+// never come.
+func (l limits) capFor(n int) int {
+	return min(l.dim*l.maxRows, max(l.dim, n/8))
+}
+
 func tooManyRows(max int) *apiError {
 	return errorf(http.StatusRequestEntityTooLarge, "more than %d rows in one request: split it (the server's -max-rows)", max)
 }
@@ -100,7 +107,7 @@ func decodeCSV(body []byte, lim limits, header string) (*rows, *apiError) {
 	r.FieldsPerRecord = -1 // widths are checked here, with the row named
 	r.TrimLeadingSpace = true
 	r.ReuseRecord = true
-	out := &rows{x: make([]float32, 0, lim.dim*min(64, lim.maxRows))}
+	out := &rows{x: make([]float32, 0, lim.capFor(len(body)))}
 	first := true
 	for {
 		rec, err := r.Read()
@@ -295,7 +302,7 @@ func (p *jsonParser) rows(lim limits) (*rows, *apiError) {
 		return nil, p.syntax(`an array of rows after "rows"`)
 	}
 	p.i++
-	out := &rows{x: make([]float32, 0, lim.dim*min(64, lim.maxRows))}
+	out := &rows{x: make([]float32, 0, lim.capFor(len(p.b)))}
 	p.ws()
 	if p.peek() == ']' {
 		p.i++

@@ -118,20 +118,47 @@ func run(path string, clients int, rowsList string, dur, wait time.Duration) err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("\n| clients | rows/request | requests | rows/s | p50 ms | p99 ms | errors | vs offline bulk |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("\n| clients | rows/request | requests | rows/s | p50 ms | p99 ms | errors | rows/batch | vs offline bulk |\n|---|---|---|---|---|---|---|---|---|\n")
+	metricsURL := "http://" + ln.Addr().String() + "/metrics"
 	for _, f := range strings.Split(rowsList, ",") {
 		k, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || k <= 0 || k > n {
 			return fmt.Errorf("-rows %q: want whole numbers in 1..%d", f, n)
 		}
+		sum0, n0 := batches(metricsURL)
 		res := load(url, clients, k, dim, rows, dur)
-		fmt.Printf("| %d | %d | %d | %.0f | %.2f | %.2f | %d | %.0f%% |\n", clients, k, len(res.lat), res.rowsPerS,
-			ms(res.pct(50)), ms(res.pct(99)), res.errors, 100*res.rowsPerS/bulk)
+		sum1, n1 := batches(metricsURL)
+		fmt.Printf("| %d | %d | %d | %.0f | %.2f | %.2f | %d | %.1f | %.0f%% |\n", clients, k, len(res.lat), res.rowsPerS,
+			ms(res.pct(50)), ms(res.pct(99)), res.errors, (sum1-sum0)/(n1-n0), 100*res.rowsPerS/bulk)
 	}
 	return nil
 }
 
 var cpuprofile string
+
+// batches reads the server's batch-size histogram: total rows and batches.
+func batches(url string) (sum, count float64) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, _ := strconv.ParseFloat(val, 64)
+		switch {
+		case strings.HasPrefix(name, "hourglass_serve_batch_rows_sum{"):
+			sum = v
+		case strings.HasPrefix(name, "hourglass_serve_batch_rows_count{"):
+			count = v
+		}
+	}
+	return sum, count
+}
 
 func must(_ []float64, err error) {
 	if err != nil {
