@@ -65,8 +65,8 @@ func newBatcher(wait time.Duration, maxRows, workers int, log *slog.Logger, obse
 	}
 	b.wg.Add(1 + workers)
 	go b.collect()
-	for w := range workers {
-		go b.worker(w)
+	for range workers {
+		go b.worker()
 	}
 	return b
 }
@@ -146,17 +146,16 @@ func (b *batcher) drain() {
 	}
 }
 
-// worker w runs batches on replica w of each snapshot.
-func (b *batcher) worker(w int) {
+func (b *batcher) worker() {
 	defer b.wg.Done()
 	for batch := range b.work {
-		b.run(batch, w)
+		b.run(batch)
 	}
 }
 
 // run computes a batch, one group per model snapshot (two only while a
 // reload swaps the model), and hands each job its slice of the results.
-func (b *batcher) run(batch []*job, w int) {
+func (b *batcher) run(batch []*job) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("panic in a scoring batch", "panic", p, "stack", string(debug.Stack()))
@@ -182,7 +181,7 @@ func (b *batcher) run(batch []*job, w int) {
 		rows += func() int {
 			snap.mu.RLock()
 			defer snap.mu.RUnlock()
-			return runGroup(snap.replicas[w], snap.dim, group)
+			return runGroup(snap.m, snap.dim, group)
 		}()
 		batch = rest
 	}

@@ -38,7 +38,7 @@ type Options struct {
 	// BatchRows ends the wait early once this many rows are gathered
 	// (default 256, the size of the model's bulk scoring graph).
 	BatchRows int
-	// Workers run batches of one model concurrently (default GOMAXPROCS).
+	// Workers run batches of one model at once (default GOMAXPROCS).
 	Workers int
 	// TopK is the number of contributing features /score returns per row
 	// unless the request asks otherwise with ?top_k= (default 5).
@@ -102,17 +102,14 @@ func ParseSource(s string) (Source, error) {
 }
 
 // snapshot is one loaded version of a model; a reload replaces it whole.
-// It holds a replica per batch worker, each used by that worker only:
-// a Model compiles its pooled graphs on first use, and two compiling at
-// once on one Model write the same parameter tables (a data race the
-// race detector reports), so no Model is ever called concurrently here.
+// Its Model is shared by the batch workers (a Model is safe for
+// concurrent use).
 type snapshot struct {
 	// mu is held shared by running batches and exclusively by close, so
 	// that a replaced model's graphs are freed only after its last batch.
-	mu       sync.RWMutex
-	m        *hourglass.Model // replicas[0], for metadata
-	replicas []*hourglass.Model
-	dim      int
+	mu  sync.RWMutex
+	m   *hourglass.Model
+	dim int
 	// scale is the stored scaler's per-feature factor (x' = (x-a)·scale),
 	// nil when the model takes raw values.
 	scale    []float32
@@ -148,7 +145,7 @@ func New(sources []Source, opts Options) (*Server, error) {
 		if _, dup := s.models[src.Name]; dup {
 			return nil, fmt.Errorf("model name %q given twice: name them with name=path", src.Name)
 		}
-		snap, err := load(src.Path, s.opts.Workers)
+		snap, err := load(src.Path)
 		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", src.Name, err)
 		}
@@ -167,15 +164,14 @@ func New(sources []Source, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// load reads path once and copies the model into n replicas through a
-// private file, so the replicas (and the scaler read for the feature
-// errors) are the same model even if path is replaced meanwhile.
-func load(path string, n int) (*snapshot, error) {
+// load reads the model at path, and its scaler from a private copy of
+// that model, so the two match even if path is replaced meanwhile.
+func load(path string) (*snapshot, error) {
 	m, err := hourglass.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{m: m, replicas: []*hourglass.Model{m}, dim: m.InputDim(), loadedAt: time.Now().UTC()}
+	snap := &snapshot{m: m, dim: m.InputDim(), loadedAt: time.Now().UTC()}
 	dir, err := os.MkdirTemp("", "hourglass-serve-")
 	if err != nil {
 		return nil, fmt.Errorf("copying %s: %w", path, err)
@@ -185,7 +181,7 @@ func load(path string, n int) (*snapshot, error) {
 	if err := m.Save(cp); err != nil {
 		return nil, fmt.Errorf("copying %s: %w", path, err)
 	}
-	// The Model keeps its scaler to itself; the checkpoint has it.
+	// The Model keeps its scaler to itself; its checkpoint has it.
 	l, err := train.LoadCheckpoint(cp)
 	if err != nil {
 		return nil, fmt.Errorf("copying %s: %w", path, err)
@@ -197,22 +193,13 @@ func load(path string, n int) (*snapshot, error) {
 	if sc != nil && sc.Kind != "none" {
 		snap.scale = sc.B
 	}
-	for len(snap.replicas) < n {
-		r, err := hourglass.Load(cp)
-		if err != nil {
-			return nil, fmt.Errorf("replicating %s: %w", path, err)
-		}
-		snap.replicas = append(snap.replicas, r)
-	}
 	return snap, nil
 }
 
 func (s *snapshot) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.replicas {
-		r.Close()
-	}
+	s.m.Close()
 }
 
 // Close stops the batchers and frees the models' pooled graphs.
@@ -236,7 +223,7 @@ func (s *Server) Reload(name string) error {
 	}
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	snap, err := load(e.path, s.opts.Workers)
+	snap, err := load(e.path)
 	if err != nil {
 		s.metrics.reloads.WithLabelValues(name, "error").Inc()
 		s.opts.Logger.Error("reload failed; still serving the previous model", "model", name, "path", e.path, "err", err)

@@ -78,7 +78,7 @@ func run(prog string, args []string, stdout, stderr io.Writer, sigs <-chan os.Si
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGINT/SIGTERM waits for requests in flight")
 	wait := fs.Duration("batch-wait", 2*time.Millisecond, "how long a request waits for others to share its batch (0: no wait)")
 	batchRows := fs.Int("batch-rows", 256, "a batch runs as soon as it has this many rows")
-	workers := fs.Int("workers", 0, "batches run at once per model, each on its own model replica (0: one per CPU)")
+	workers := fs.Int("workers", 0, "batches run at once per model (0: one per CPU)")
 	topK := fs.Int("top-k", 5, "contributing features per row in /score answers unless ?top_k= says otherwise (0: none)")
 	err := cli.Parse(fs, args, help, prog, stdout)
 	if errors.Is(err, flag.ErrHelp) {
