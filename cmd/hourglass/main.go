@@ -17,6 +17,7 @@ import (
 	"github.com/hourglass-ml/hourglass/internal/cli"
 	"github.com/hourglass-ml/hourglass/internal/cli/evalcli"
 	"github.com/hourglass-ml/hourglass/internal/cli/exportcli"
+	"github.com/hourglass-ml/hourglass/internal/cli/servecli"
 	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 )
 
@@ -35,6 +36,7 @@ func commands() []command {
 		{"train", "train an autoencoder into a run directory", traincli.Run},
 		{"eval", "use a trained model: reconstruction, denoising, anomalies, features, PCA, samples, report", evalcli.Run},
 		{"export", "write a checkpoint as ONNX, or as weights only for inference", exportcli.Run},
+		{"serve", "serve checkpoints over HTTP: score, encode, reconstruct, metrics", servecli.Run},
 		{"version", "print the version, commit and Go version", func(_ string, args []string, stdout, stderr io.Writer) int {
 			if len(args) > 0 {
 				fmt.Fprintf(stderr, "hourglass version: takes no arguments\n")

@@ -25,6 +25,7 @@ func TestDispatch(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`, 1},
 		{"unknown flag is one line", []string{"train", "-bogus"}, 2, "", "flag provided but not defined: -bogus (see hourglass train -h)", 1},
 		{"eval needs a checkpoint", []string{"eval"}, 2, "", "-checkpoint is required", 1},
+		{"serve needs a model", []string{"serve"}, 2, "", "no model: give -model", 1},
 		{"version", []string{"version"}, 0, "hourglass ", "", 0},
 		{"version takes no args", []string{"version", "x"}, 2, "", "takes no arguments", 1},
 	}
