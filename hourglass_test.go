@@ -203,3 +203,33 @@ func TestVAEScoresAreNegELBO(t *testing.T) {
 		assert.Less(t, v, 1000.0)
 	}
 }
+
+func TestRunMatchesSeparateCalls(t *testing.T) {
+	var x []float32
+	for i := range 200 {
+		v := float32(i % 20)
+		x = append(x, 10+v, 50-v, 30+v/2, 7)
+	}
+	d, err := hourglass.NewDataset("table", x, 4)
+	require.NoError(t, err)
+	m, _, err := hourglass.Train(context.Background(), d, hourglass.Config{Kind: "basic", Latent: 2, Epochs: 5, Batch: 20})
+	require.NoError(t, err)
+	o, err := m.Run(x[:40])
+	require.NoError(t, err)
+	s, err := m.Score(x[:40])
+	require.NoError(t, err)
+	r, err := m.Reconstruct(x[:40])
+	require.NoError(t, err)
+	c, err := m.Encode(x[:40])
+	require.NoError(t, err)
+	assert.Equal(t, s, o.Scores)
+	assert.Equal(t, r, o.Reconstruction)
+	assert.Equal(t, c, o.Codes)
+
+	sc := m.Scaler()
+	require.NotNil(t, sc)
+	assert.Equal(t, "minmax", sc.Kind)
+	assert.InDelta(t, 10, sc.A[0], 1e-6, "min of feature 0 over the training split")
+	sc.A[0] = 999 // a copy: the model keeps its own
+	assert.InDelta(t, 10, m.Scaler().A[0], 1e-6)
+}

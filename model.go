@@ -191,6 +191,41 @@ func (m *Model) run(x []float32) (recon, code []float32, score []float64, err er
 	return recon, code, score, nil
 }
 
+// Scaler returns a copy of the feature scaler the model applies to its
+// input, or nil when it takes the data as it is.
+func (m *Model) Scaler() *dataset.Scaler {
+	if m.scaler == nil {
+		return nil
+	}
+	c := *m.scaler
+	c.A, c.B = append([]float32(nil), m.scaler.A...), append([]float32(nil), m.scaler.B...)
+	return &c
+}
+
+// Outputs is everything one pass of the model computes for n samples.
+type Outputs struct {
+	Scores []float64 // n anomaly scores
+	Codes  []float32 // n×CodeDim
+	// Reconstruction is n×InputDim in the input's units (the scaler
+	// inverted), as Reconstruct returns it.
+	Reconstruction []float32
+}
+
+// Run scores, encodes and reconstructs the samples in x in one pass, for
+// callers that need more than one of them (a server explaining scores).
+func (m *Model) Run(x []float32) (*Outputs, error) {
+	recon, code, score, err := m.run(x)
+	if err != nil {
+		return nil, err
+	}
+	if m.scaler != nil && m.scaler.Kind != "none" {
+		if err := m.scaler.InvertSlice(recon); err != nil {
+			return nil, err
+		}
+	}
+	return &Outputs{Scores: score, Codes: code, Reconstruction: recon}, nil
+}
+
 // Encode returns the codes of the samples in x: n×CodeDim values (the
 // posterior mean for the variational kinds).
 func (m *Model) Encode(x []float32) ([]float32, error) {
@@ -201,16 +236,11 @@ func (m *Model) Encode(x []float32) ([]float32, error) {
 // Reconstruct returns the model's reconstruction of the samples in x, in
 // x's units (the scaler is inverted).
 func (m *Model) Reconstruct(x []float32) ([]float32, error) {
-	recon, _, _, err := m.run(x)
+	o, err := m.Run(x)
 	if err != nil {
 		return nil, err
 	}
-	if m.scaler != nil && m.scaler.Kind != "none" {
-		if err := m.scaler.InvertSlice(recon); err != nil {
-			return nil, err
-		}
-	}
-	return recon, nil
+	return o.Reconstruction, nil
 }
 
 // Score returns each sample's anomaly score (see the package comment).

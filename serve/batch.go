@@ -207,15 +207,12 @@ func runGroup(m *hourglass.Model, dim int, jobs []*job) int {
 			x = append(x, j.x...)
 		}
 	}
+	// One pass of the model gives scores, codes and reconstructions alike.
 	var res result
-	if want&needScore != 0 && res.err == nil {
-		res.score, res.err = m.Score(x)
-	}
-	if want&needRecon != 0 && res.err == nil {
-		res.recon, res.err = m.Reconstruct(x)
-	}
-	if want&needCode != 0 && res.err == nil {
-		res.code, res.err = m.Encode(x)
+	if o, err := m.Run(x); err != nil {
+		res.err = err
+	} else {
+		res.score, res.recon, res.code = o.Scores, o.Reconstruction, o.Codes
 	}
 	off := 0
 	for _, j := range jobs {

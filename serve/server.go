@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -23,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hourglass-ml/hourglass"
-	"github.com/hourglass-ml/hourglass/train"
 )
 
 // Options bound and tune a Server; the zero value takes the defaults.
@@ -164,32 +162,14 @@ func New(sources []Source, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// load reads the model at path, and its scaler from a private copy of
-// that model, so the two match even if path is replaced meanwhile.
+// load reads the model at path with its scaler.
 func load(path string) (*snapshot, error) {
 	m, err := hourglass.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	snap := &snapshot{m: m, dim: m.InputDim(), loadedAt: time.Now().UTC()}
-	dir, err := os.MkdirTemp("", "hourglass-serve-")
-	if err != nil {
-		return nil, fmt.Errorf("copying %s: %w", path, err)
-	}
-	defer os.RemoveAll(dir)
-	cp := filepath.Join(dir, "model.safetensors")
-	if err := m.Save(cp); err != nil {
-		return nil, fmt.Errorf("copying %s: %w", path, err)
-	}
-	// The Model keeps its scaler to itself; its checkpoint has it.
-	l, err := train.LoadCheckpoint(cp)
-	if err != nil {
-		return nil, fmt.Errorf("copying %s: %w", path, err)
-	}
-	sc, err := l.Scaler()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
+	sc := m.Scaler()
 	if sc != nil && sc.Kind != "none" {
 		snap.scale = sc.B
 	}
