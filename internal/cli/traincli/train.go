@@ -371,12 +371,12 @@ type summary struct {
 	Network string `json:"network"`
 	Output  string `json:"output"`
 	// Scale is the scaling applied and why auto chose it.
-	Scale     string  `json:"scale"`
-	ScaleWhy  string  `json:"scale_reason,omitempty"`
-	Labels    string  `json:"labels,omitempty"`
-	TrainN    int     `json:"train_n"`
-	TrainLoss float64 `json:"train_loss"`
-	ValLoss   float64 `json:"val_loss"`
+	Scale     string   `json:"scale"`
+	ScaleWhy  string   `json:"scale_reason,omitempty"`
+	Labels    string   `json:"labels,omitempty"`
+	TrainN    int      `json:"train_n"`
+	TrainLoss float64  `json:"train_loss"`
+	ValLoss   *float64 `json:"val_loss,omitempty"` // none without validation data
 	// EvalOn names the data the figures below are measured on: the test
 	// split, the validation split or (without either) the training data.
 	EvalOn         string             `json:"eval_on"`
@@ -455,9 +455,6 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 		return nil, err
 	}
 	all := splits.Train
-	if ls := dataset.LabelSummary(all); ls != "" {
-		fmt.Fprintf(log, "labels: %s of %s, left out of the features\n", ls, all.Name)
-	}
 	trainSet, valSet := all, (*dataset.Dataset)(nil)
 	if o.valFrac > 0 {
 		if trainSet, valSet, err = all.Split(o.valFrac, o.seed); err != nil {
@@ -521,6 +518,9 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if valSet != nil {
 		valN = valSet.N
 	}
+	if ls := dataset.LabelSummary(all); ls != "" {
+		fmt.Fprintf(log, "labels: %s of %s, left out of the features\n", ls, all.Name)
+	}
 	fmt.Fprintf(log, "%s %s %s (%d parameters, %s output) on %s: %d train, %d validation samples, scale %s; run directory %s\n",
 		verb, spec.Kind, network(spec), m.Params().Count(), outputName(spec), all.Name, trainSet.N, valN, scaleKind, o.out)
 	bar := false
@@ -572,7 +572,10 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 		s.EpochSeconds = append(s.EpochSeconds, h.Seconds)
 	}
 	if n := len(res.History); n > 0 {
-		s.TrainLoss, s.ValLoss = res.History[n-1].TrainLoss, res.History[n-1].ValLoss
+		s.TrainLoss = res.History[n-1].TrainLoss
+		if v := res.History[n-1].ValLoss; !math.IsNaN(v) {
+			s.ValLoss = &v
+		}
 	}
 	if s.TestLoss, s.Parts, err = train.Evaluate(m, test, o.batch, o.seed); err != nil {
 		return nil, fmt.Errorf("test loss: %w", err)
@@ -753,4 +756,51 @@ func fitScaler(o *options, sets ...*dataset.Dataset) (sc *dataset.Scaler, kind, 
 		}
 	}
 	return sc, kind, why, nil
+}
+
+// TrainingSource is the data a run trained on, as its checkpoint's stored
+// configuration says: the eval command fits what it needs (PCA, kNN, a
+// threshold) on it rather than on the data it scores.
+type TrainingSource struct {
+	Data, LabelColumn string
+	Delimiter         rune
+	ValFrac           float64
+	Seed              uint64
+}
+
+// StoredSource reads the training source from a checkpoint written by this
+// command; it is nil when the checkpoint holds no run configuration.
+func StoredSource(l *train.Loaded) (*TrainingSource, error) {
+	stored, ok := l.Meta[train.MetaConfig]
+	if !ok {
+		return nil, nil
+	}
+	o := &options{}
+	fs := newFlags(o)
+	v, err := config.Parse(l.Path+" (stored config)", []byte(stored), fs, notInConfig...)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Apply(fs, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	comma, err := dataset.ParseDelimiter(o.delim)
+	if err != nil {
+		return nil, err
+	}
+	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, ValFrac: o.valFrac, Seed: o.seed}, nil
+}
+
+// Load reads the source and returns the training split exactly as the run
+// made it (before scaling).
+func (s *TrainingSource) Load() (*dataset.Dataset, error) {
+	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter})
+	if err != nil {
+		return nil, err
+	}
+	if s.ValFrac == 0 {
+		return splits.Train, nil
+	}
+	tr, _, err := splits.Train.Split(s.ValFrac, s.Seed)
+	return tr, err
 }
