@@ -294,7 +294,17 @@ func (s *summary) json() map[string]any {
 func (s *summary) print(w io.Writer) {
 	fmt.Fprintf(w, "%s checkpoint %s on %s\n", s.kind, s.o.checkpoint, s.o.data)
 	for _, r := range s.results {
-		fmt.Fprintf(w, "\n%s\n", r.Task)
+		fmt.Fprintf(w, "\n%s", r.Task)
+		if d, ok := r.Values["data"].(string); ok {
+			fmt.Fprintf(w, " on %s, n=%d", d, int(r.Figures["n"]))
+		}
+		if d, ok := r.Values["fitted_on"].(string); ok {
+			fmt.Fprintf(w, " (fitted on %s, n=%d)", d, int(r.Figures["n_train"]))
+		}
+		fmt.Fprintln(w)
+		if from, ok := r.Values["threshold_from"].(string); ok {
+			fmt.Fprintf(w, "  threshold from %s\n", from)
+		}
 		for _, k := range r.SortedFigures() {
 			fmt.Fprintf(w, "  %-24s %.6g\n", k, r.Figures[k])
 		}
