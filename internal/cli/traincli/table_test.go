@@ -3,9 +3,11 @@ package traincli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,5 +152,32 @@ func TestTableErrors(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
 			assert.NoDirExists(t, out, "a failed start leaves nothing behind")
 		})
+	}
+}
+
+func TestTableDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		n       int
+		args    []string
+		batch   int
+		epochs  int
+		every   int
+		changed bool
+	}{
+		{45, nil, 8, 334, 0, true},
+		{1000, nil, 64, 125, 0, true},
+		{20000, nil, 64, 20, 0, true},
+		{5, nil, 5, 500, 0, true},
+		{1000, []string{"-batch", "10"}, 10, 20, 0, true},
+		{1000, []string{"-epochs", "7"}, 64, 7, 1, true},
+		{1000, []string{"-epochs", "7", "-batch", "100"}, 100, 7, 1, false},
+		{1000, []string{"-save-every", "5"}, 64, 125, 5, true},
+	} {
+		o, err := parseFlags("train", tc.args, io.Discard)
+		require.NoError(t, err)
+		note := o.tableDefaults(tc.n)
+		assert.Equal(t, [3]int{tc.batch, tc.epochs, tc.every}, [3]int{o.batch, o.epochs, o.saveEvery}, "%d rows %v", tc.n, tc.args)
+		assert.Equal(t, tc.changed, note != "", note)
+		assert.Equal(t, strconv.Itoa(tc.epochs), o.fs.Lookup("epochs").Value.String(), "config.yaml records the value used")
 	}
 }

@@ -444,6 +444,43 @@ func Run(prog string, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// tableSteps is about how many optimizer steps a table trains for when
+// -epochs is not given: the image default of 20 epochs is a handful of
+// steps on a few hundred rows.
+const tableSteps = 2000
+
+// tableDefaults sizes the batch and the epochs the user did not give for a
+// table of n training rows: batches of an eighth of the rows (8 to 64) and
+// about tableSteps steps (20 to 500 epochs), writing only the last and
+// best checkpoints then. It returns a note saying what it chose, or "".
+func (o *options) tableDefaults(n int) string {
+	var chose []string
+	if !o.explicit["batch"] {
+		o.batch = min(max(n/8, 8), 64, n)
+		chose = append(chose, fmt.Sprintf("-batch %d", o.batch))
+	}
+	if !o.explicit["epochs"] {
+		perEpoch := (n + o.batch - 1) / o.batch
+		o.epochs = min(max((tableSteps+perEpoch-1)/perEpoch, 20), 500)
+		chose = append(chose, fmt.Sprintf("-epochs %d (about %d steps)", o.epochs, o.epochs*perEpoch))
+		if !o.explicit["save-every"] {
+			o.saveEvery = 0
+			chose = append(chose, "-save-every 0")
+		}
+	}
+	if len(chose) == 0 {
+		return ""
+	}
+	for _, f := range []string{"batch", "epochs", "save-every"} {
+		// Through the flag set, so config.yaml records the values used.
+		if fl := o.fs.Lookup(f); fl != nil {
+			v := map[string]int{"batch": o.batch, "epochs": o.epochs, "save-every": o.saveEvery}[f]
+			_ = fl.Value.Set(strconv.Itoa(v)) // an int always parses
+		}
+	}
+	return fmt.Sprintf("a table of %d training rows: %s; give these flags to choose otherwise", n, strings.Join(chose, ", "))
+}
+
 // thresholdRows caps the training rows scored for the stored threshold
 // after every epoch: a percentile of 10,000 scores is stable, and scoring
 // 60,000 pictures each epoch would cost more than it tells.
@@ -468,13 +505,24 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	case test == nil:
 		test, evalOn = trainSet, "training data (no test or validation split: -val-frac 0)"
 	}
+	unitRange := dataset.InUnitRange(trainSet) // before scaling: decides "none"
 	scaler, scaleKind, scaleWhy, err := fitScaler(o, trainSet, valSet, test)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := o.spec.SpecFor([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed, dataset.InUnitRange(trainSet))
+	if scaler != nil {
+		// min-max and global map the training data onto [0,1] (up to
+		// rounding); standard and robust do not.
+		unitRange = scaler.Kind == "minmax" || scaler.Kind == "global"
+	}
+	spec, err := o.spec.SpecFor([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed, unitRange)
 	if err != nil {
 		return nil, err
+	}
+	if models.IsTabular(spec.InputShape) && o.loaded == nil {
+		if note := o.tableDefaults(trainSet.N); note != "" {
+			fmt.Fprintln(log, note)
+		}
 	}
 	// The lock is taken before anything is checked or written, so a second
 	// training started into the same -out fails before touching anything.
