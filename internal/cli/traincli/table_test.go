@@ -83,7 +83,7 @@ func TestTableRun(t *testing.T) {
 			for _, e := range entries {
 				names = append(names, e.Name())
 			}
-			assert.ElementsMatch(t, []string{"best.safetensors", "last.safetensors", "config.yaml", "metrics.csv", "metrics.jsonl", "loss.png"}, names, "-save-every 0: only last and best")
+			assert.ElementsMatch(t, []string{".lock", "run-id", "best.safetensors", "last.safetensors", "config.yaml", "metrics.csv", "metrics.jsonl", "loss.png"}, names, "-save-every 0: only last and best")
 
 			l, err := train.LoadCheckpoint(filepath.Join(out, train.BestName))
 			require.NoError(t, err)
