@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hourglass-ml/hourglass"
 	"github.com/hourglass-ml/hourglass/train"
 )
 
@@ -180,4 +181,24 @@ func TestTableDefaults(t *testing.T) {
 		assert.Equal(t, tc.changed, note != "", note)
 		assert.Equal(t, strconv.Itoa(tc.epochs), o.fs.Lookup("epochs").Value.String(), "config.yaml records the value used")
 	}
+}
+
+// TestTableGoAPI: a model trained by the command flags new rows through
+// the Go API with the threshold the command stored, no normal data needed.
+func TestTableGoAPI(t *testing.T) {
+	dir := t.TempDir()
+	csv := tableCSV(t, dir, "t.csv", 200, ",", false)
+	out := filepath.Join(dir, "run")
+	s, _ := trainJSON(t, "-data", csv, "-epochs", "30", "-batch", "16", "-val-frac", "0", "-out", out)
+	m, err := hourglass.Load(filepath.Join(out, train.BestName))
+	require.NoError(t, err)
+	defer m.Close()
+	thr, ok := m.Threshold()
+	require.True(t, ok)
+	assert.InDelta(t, s["threshold"].(map[string]any)["value"], thr.Value, 1e-12)
+	ordinary := []float32{5, 5, 5, 5, 5, 5} // u = v = 0: the centre of the training rows
+	far := []float32{50, -40, 50, -40, 50, -40}
+	flags, err := m.Predict(append(ordinary, far...))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, true}, flags)
 }
