@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/eval"
@@ -29,12 +30,24 @@ type AnomalyOptions struct {
 	// Contamination, when positive, replaces Percentile: the threshold flags
 	// this share of the scored data, in (0, 0.5].
 	Contamination float64
+	// Fixed, when set, is the threshold to use as it is (one stored with
+	// the model, or the user's); FixedFrom says where it comes from. It
+	// replaces Percentile and Contamination, and normal data is not needed.
+	Fixed     *train.Threshold
+	FixedFrom string
 	// NormalClass, when >= 0, is the label of normal samples; every other
 	// label is an anomaly, which gives AUROC, AUPRC and roc.png.
 	NormalClass int
+	// AnomalyLabel, when set, is binary ground truth instead: samples with
+	// this label are anomalies and every other sample must carry one
+	// single other (normal) label.
+	AnomalyLabel *int
 	// Score is ScoreRecon (default) or ScoreELBO.
 	Score string
-	Seed  uint64
+	// TopK is how many features scores.csv names per row, those with the
+	// largest squared reconstruction errors (0: none).
+	TopK int
+	Seed uint64
 }
 
 // Check validates the options before any work is done.
@@ -46,8 +59,59 @@ func (o AnomalyOptions) Check() error {
 		return fmt.Errorf("-contamination %g: must be in (0, 0.5], the expected share of anomalies", o.Contamination)
 	case o.Score != "" && o.Score != ScoreRecon && o.Score != ScoreELBO:
 		return fmt.Errorf("-score %q: must be %s or %s", o.Score, ScoreRecon, ScoreELBO)
+	case o.AnomalyLabel != nil && o.NormalClass >= 0:
+		return fmt.Errorf("-anomaly-label and -normal-class both say what is normal: give one")
+	case o.AnomalyLabel != nil && *o.AnomalyLabel < 0:
+		return fmt.Errorf("-anomaly-label %d: labels are non-negative integers", *o.AnomalyLabel)
+	case o.TopK < 0:
+		return fmt.Errorf("-top-k %d: must be zero (none) or more", o.TopK)
+	}
+	if o.Fixed != nil {
+		if err := o.Fixed.Validate(); err != nil {
+			return fmt.Errorf("-threshold: %w", err)
+		}
 	}
 	return nil
+}
+
+// Labelled reports whether the options ask for figures that need ground
+// truth (AUROC, AUPRC, precision, recall).
+func (o AnomalyOptions) Labelled() bool { return o.NormalClass >= 0 || o.AnomalyLabel != nil }
+
+// GroundTruth is which samples of d are anomalies under the options'
+// NormalClass or AnomalyLabel. With AnomalyLabel every label must be that
+// one or a single other value; the first row with a third value is an
+// error naming it.
+func (o AnomalyOptions) GroundTruth(d *dataset.Dataset) ([]bool, error) {
+	if d.Labels == nil {
+		what := fmt.Sprintf("-normal-class %d", o.NormalClass)
+		if o.AnomalyLabel != nil {
+			what = fmt.Sprintf("-anomaly-label %d", *o.AnomalyLabel)
+		}
+		return nil, fmt.Errorf("%s needs labels, but %s has none (for a CSV: name its label column with -label-column)", what, d.Name)
+	}
+	positive := make([]bool, d.N)
+	if o.AnomalyLabel == nil {
+		if !slices.Contains(d.Labels, o.NormalClass) {
+			return nil, fmt.Errorf("-normal-class %d: no sample of %s has that label", o.NormalClass, d.Name)
+		}
+		for i, l := range d.Labels {
+			positive[i] = l != o.NormalClass
+		}
+		return positive, nil
+	}
+	a, normal := *o.AnomalyLabel, -1
+	for i, l := range d.Labels {
+		switch {
+		case l == a:
+			positive[i] = true
+		case normal < 0:
+			normal = l
+		case l != normal:
+			return nil, fmt.Errorf("-anomaly-label %d: data row %d of %s has label %d, but the labels should be %d (anomaly) or %d (normal, as in the earlier rows); use -normal-class for class ids", a, i+1, d.Name, l, a, normal)
+		}
+	}
+	return positive, nil
 }
 
 // ReconScores is each sample's reconstruction MSE under m.
@@ -78,27 +142,45 @@ func scoresOf(m models.Model, d *dataset.Dataset, opt AnomalyOptions) ([]float64
 	return ReconScores(m, d)
 }
 
-// Anomaly scores every sample of scored, fits a threshold on normal (at
-// opt.Percentile of its scores) or on scored itself (opt.Contamination),
-// writes scores.csv into out and, when labels say which samples are
-// anomalies, AUROC, AUPRC and roc.png.
+// Anomaly scores every sample of scored and flags those above a
+// threshold: opt.Fixed (stored with the model or given), the share
+// opt.Contamination of scored, or opt.Percentile of normal's scores. It
+// writes scores.csv into out (with the TopK features whose reconstruction
+// errors contribute most to each row's score) and, when opt says what
+// ground truth is, AUROC, AUPRC and roc.png. normal may be nil when it is
+// not needed.
 func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions, out string) (*Result, error) {
 	if err := opt.Check(); err != nil {
 		return nil, err
 	}
-	for _, d := range []*dataset.Dataset{scored, normal} {
-		if err := CheckShape(m, d); err != nil {
+	if err := CheckShape(m, scored); err != nil {
+		return nil, err
+	}
+	needNormal := opt.Fixed == nil && opt.Contamination == 0
+	if needNormal {
+		if normal == nil || normal.N == 0 {
+			return nil, fmt.Errorf("no normal samples to fit the threshold on; give -normal, -normal-class, -contamination or -threshold, or use a checkpoint that stores a threshold")
+		}
+		if err := CheckShape(m, normal); err != nil {
 			return nil, err
 		}
-	}
-	if normal.N == 0 {
-		return nil, fmt.Errorf("no normal samples to fit the threshold on (%s is empty); check -normal / -normal-class", normal.Name)
 	}
 	if opt.Score == "" {
 		opt.Score = ScoreRecon
 	}
+	var positive []bool
+	if opt.Labelled() {
+		var err error
+		if positive, err = opt.GroundTruth(scored); err != nil {
+			return nil, err
+		}
+	}
 	r := newResult("anomaly")
-	recon, err := ReconScores(m, scored)
+	recon, err := models.Reconstruct(m, scored.X, scored.N)
+	if err != nil {
+		return nil, fmt.Errorf("reconstructing %s: %w", scored.Name, err)
+	}
+	mse, err := eval.SampleMSE(scored.X, recon, scored.Dim())
 	if err != nil {
 		return nil, err
 	}
@@ -111,15 +193,22 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 	} else if opt.Score == ScoreELBO {
 		return nil, fmt.Errorf("-score elbo needs a variational model (vae, convvae), not %s; use -score recon", m.Spec().Kind)
 	}
-	scores := recon
+	scores := mse
 	if opt.Score == ScoreELBO {
 		scores = elbo
 	}
 	var threshold float64
-	if opt.Contamination > 0 {
+	switch {
+	case opt.Fixed != nil:
+		if opt.Fixed.Score != opt.Score {
+			return nil, fmt.Errorf("the threshold applies to %s scores, not %s: use -score %s", opt.Fixed.Score, opt.Score, opt.Fixed.Score)
+		}
+		threshold = opt.Fixed.Value
+		r.Values["threshold_from"] = opt.FixedFrom
+	case opt.Contamination > 0:
 		threshold, err = eval.ThresholdFromContamination(scores, opt.Contamination)
-		r.Values["threshold_from"] = fmt.Sprintf("contamination %g of %s", opt.Contamination, scored.Name)
-	} else {
+		r.Values["threshold_from"] = fmt.Sprintf("contamination %g of the %d scored rows of %s", opt.Contamination, scored.N, scored.Name)
+	default:
 		var ns []float64
 		if ns, err = scoresOf(m, normal, opt); err == nil {
 			threshold, err = eval.Percentile(ns, opt.Percentile)
@@ -138,6 +227,7 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 		}
 	}
 	r.Values["score"] = opt.Score
+	r.Values["data"] = scored.Name
 	r.Figures["threshold"] = threshold
 	r.Figures["n"] = float64(scored.N)
 	r.Figures["n_flagged"] = float64(nFlagged)
@@ -146,23 +236,20 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 	if err := ensureDir(out); err != nil {
 		return nil, err
 	}
-	if err := writeScores(join(out, "scores.csv"), scored.Labels, recon, elbo, flags); err != nil {
+	top := topFeatures(scored.X, recon, scored.Dim(), opt.TopK)
+	if err := writeScores(join(out, "scores.csv"), scored.Labels, mse, elbo, flags, top, scored.Columns); err != nil {
 		return nil, err
 	}
 	r.file("scores.csv")
-	if opt.NormalClass < 0 || scored.Labels == nil {
-		if opt.NormalClass >= 0 {
-			r.note("%s has no labels: AUROC and roc.png left out", scored.Name)
-		}
-		return r, nil
+	if errs := featureErrors(scored.X, recon, scored.Dim()); len(errs) <= 64 {
+		r.Values["feature_mse"] = errs // per-feature error summary, for tables
 	}
-	positive := make([]bool, scored.N)
-	for i, l := range scored.Labels {
-		positive[i] = l != opt.NormalClass
+	if positive == nil {
+		return r, nil
 	}
 	auroc, err := eval.AUROC(scores, positive)
 	if err != nil {
-		return nil, fmt.Errorf("AUROC with normal class %d on %s: %w", opt.NormalClass, scored.Name, err)
+		return nil, fmt.Errorf("AUROC on %s: %w", scored.Name, err)
 	}
 	auprc, err := eval.AUPRC(scores, positive)
 	if err != nil {
@@ -174,13 +261,19 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 	}
 	r.Figures["auroc"], r.Figures["auprc"] = auroc, auprc
 	r.Figures["precision"], r.Figures["recall"] = p, rec
-	r.Figures["normal_class"] = float64(opt.NormalClass)
+	truth := fmt.Sprintf("normal = %s", className(scored, opt.NormalClass))
+	if opt.AnomalyLabel != nil {
+		r.Figures["anomaly_label"] = float64(*opt.AnomalyLabel)
+		truth = fmt.Sprintf("anomaly = label %d", *opt.AnomalyLabel)
+	} else {
+		r.Figures["normal_class"] = float64(opt.NormalClass)
+	}
 	fpr, tpr, err := eval.ROCCurve(scores, positive)
 	if err != nil {
 		return nil, err
 	}
 	if err := eval.SaveLinePlot(join(out, "roc.png"),
-		fmt.Sprintf("ROC: normal = %s, score = %s", className(scored, opt.NormalClass), opt.Score),
+		fmt.Sprintf("ROC: %s, score = %s", truth, opt.Score),
 		"false positive rate", "true positive rate",
 		eval.Series{Name: fmt.Sprintf("%s (AUROC %.3f)", m.Spec().Kind, auroc), X: fpr, Y: tpr},
 		eval.Series{Name: "chance", X: []float64{0, 1}, Y: []float64{0, 1}}); err != nil {
@@ -188,6 +281,69 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 	}
 	r.image("roc.png")
 	return r, nil
+}
+
+// featureContribution is one feature's share of a row's squared
+// reconstruction error.
+type featureContribution struct {
+	Feature int
+	Share   float64
+}
+
+// topFeatures lists, per row, the k features with the largest squared
+// reconstruction error and their share of the row's total (ties: the
+// lower index first).
+func topFeatures(x, recon []float32, dim, k int) [][]featureContribution {
+	k = min(k, dim)
+	if k <= 0 {
+		return nil
+	}
+	n := len(x) / dim
+	out := make([][]featureContribution, n)
+	sq := make([]float64, dim)
+	idx := make([]int, dim)
+	for i := range n {
+		var total float64
+		for j := range dim {
+			d := float64(x[i*dim+j]) - float64(recon[i*dim+j])
+			sq[j] = d * d
+			total += sq[j]
+			idx[j] = j
+		}
+		slices.SortStableFunc(idx, func(a, b int) int {
+			switch {
+			case sq[a] > sq[b]:
+				return -1
+			case sq[a] < sq[b]:
+				return 1
+			}
+			return 0
+		})
+		row := make([]featureContribution, k)
+		for t := range k {
+			share := 0.0
+			if total > 0 {
+				share = sq[idx[t]] / total
+			}
+			row[t] = featureContribution{Feature: idx[t], Share: share}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// featureErrors is each feature's mean squared reconstruction error over
+// the rows.
+func featureErrors(x, recon []float32, dim int) []float64 {
+	out := make([]float64, dim)
+	n := len(x) / dim
+	for i := range n {
+		for j := range dim {
+			d := float64(x[i*dim+j]) - float64(recon[i*dim+j])
+			out[j] += d * d / float64(n)
+		}
+	}
+	return out
 }
 
 func className(d *dataset.Dataset, label int) string {
@@ -206,8 +362,10 @@ func mean(xs []float64) float64 {
 }
 
 // writeScores writes one row per sample: index, label (when known), the
-// reconstruction error, the negative ELBO (variational kinds) and the flag.
-func writeScores(path string, labels []int, recon, elbo []float64, flags []bool) error {
+// reconstruction error, the negative ELBO (variational kinds), the flag
+// and, with top, the features that contribute most to the error, each with
+// its share of it (named by columns when the data has a header).
+func writeScores(path string, labels []int, recon, elbo []float64, flags []bool, top [][]featureContribution, columns []string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("writing scores: %w", err)
@@ -221,7 +379,19 @@ func writeScores(path string, labels []int, recon, elbo []float64, flags []bool)
 	if elbo != nil {
 		head += ",neg_elbo"
 	}
-	fmt.Fprintln(w, head+",anomaly")
+	head += ",anomaly"
+	if len(top) > 0 {
+		for t := range top[0] {
+			head += fmt.Sprintf(",top%d_feature,top%d_share", t+1, t+1)
+		}
+	}
+	fmt.Fprintln(w, head)
+	name := func(j int) string {
+		if j < len(columns) {
+			return csvField(columns[j])
+		}
+		return "f" + strconv.Itoa(j)
+	}
 	var line []byte
 	for i := range recon {
 		line = strconv.AppendInt(line[:0], int64(i), 10)
@@ -238,6 +408,12 @@ func writeScores(path string, labels []int, recon, elbo []float64, flags []bool)
 		} else {
 			line = append(line, '0')
 		}
+		if top != nil {
+			for _, c := range top[i] {
+				line = append(append(line, ','), name(c.Feature)...)
+				line = strconv.AppendFloat(append(line, ','), c.Share, 'f', 4, 64)
+			}
+		}
 		line = append(line, '\n')
 		w.Write(line)
 	}
@@ -249,6 +425,14 @@ func writeScores(path string, labels []int, recon, elbo []float64, flags []bool)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// csvField quotes a header name for a CSV cell when it needs it.
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
 }
 
 // OneClassConfig is how OneClass trains its per-class models.

@@ -1,11 +1,14 @@
 package dataset
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,9 +18,14 @@ import (
 // CSVOptions controls LoadCSV.
 type CSVOptions struct {
 	// LabelColumn names the column holding integer class labels; it needs a
-	// header row. Empty means no labels: every column is a feature.
+	// header row. Empty means no labels, unless DefaultLabel applies.
 	LabelColumn string
-	// Comma is the field separator; 0 means ','.
+	// DefaultLabel, when LabelColumn is empty, names a column taken as the
+	// labels if the header has it (Load passes "label").
+	DefaultLabel string
+	// Comma is the field separator; 0 detects ',', ';' or tab from the
+	// first line (the one that splits it into the most fields). With ';'
+	// a decimal comma (1,5) is read as a decimal point.
 	Comma rune
 }
 
@@ -39,11 +47,72 @@ func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
 	return d, nil
 }
 
-func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
-	cr := csv.NewReader(r)
-	if opt.Comma != 0 {
-		cr.Comma = opt.Comma
+// missingCells are cell texts that mean "no value" in common exports.
+var missingCells = []string{"", "na", "n/a", "nan", "null", "none", "?"}
+
+// utf8BOM is the byte order mark some editors put before the first header.
+const utf8BOM = "\ufeff"
+
+// sniff strips a UTF-8 byte order mark from r and, when comma is 0, picks
+// the separator of ',', ';' and tab that splits the first line into the
+// most fields outside quotes (',' on a tie or a one-column file).
+func sniff(r io.Reader, comma rune) (io.Reader, rune, error) {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == utf8BOM {
+		br.Discard(3)
 	}
+	if comma != 0 {
+		return br, comma, nil
+	}
+	// Look at the first line only, up to 64 KiB.
+	head, _ := br.Peek(64 << 10)
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[rune]int{}
+	quoted := false
+	for _, c := range string(head) {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == ',' || c == ';' || c == '\t'):
+			counts[c]++
+		}
+	}
+	best := ','
+	for _, c := range []rune{';', '\t'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return br, best, nil
+}
+
+// cellText quotes a cell for an error message, shortened so that a whole
+// misread row does not fill the terminal.
+func cellText(c string) string {
+	const maxLen = 40
+	if r := []rune(c); len(r) > maxLen {
+		return strconv.Quote(string(r[:maxLen])) + "…"
+	}
+	return strconv.Quote(c)
+}
+
+// delimiterName is how errors and hints name a separator.
+func delimiterName(c rune) string {
+	if c == '\t' {
+		return "tab"
+	}
+	return strconv.QuoteRune(c)
+}
+
+func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
+	r, comma, err := sniff(r, opt.Comma)
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
+	cr := csv.NewReader(r)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // ragged rows get our own error naming the line
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true
@@ -63,18 +132,21 @@ func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	}
 
 	labelCol := -1
-	if opt.LabelColumn != "" {
+	label := opt.LabelColumn
+	if label == "" && opt.DefaultLabel != "" && slices.Contains(header, opt.DefaultLabel) {
+		label = opt.DefaultLabel
+	}
+	if label != "" {
 		if header == nil {
-			return nil, fmt.Errorf("label column %q requested but the file has no header row (its first row is all numbers); add a header or leave LabelColumn empty", opt.LabelColumn)
+			return nil, fmt.Errorf("label column %q requested but the file has no header row (its first row is all numbers); add a header or leave LabelColumn empty", label)
 		}
-		for j, h := range header {
-			if h == opt.LabelColumn {
-				labelCol = j
-				break
-			}
-		}
+		labelCol = slices.Index(header, label)
 		if labelCol < 0 {
-			return nil, fmt.Errorf("label column %q not in header %q", opt.LabelColumn, header)
+			hint := ""
+			if len(header) == 1 && comma != ';' && strings.ContainsAny(header[0], ";\t") {
+				hint = "; the file may use another separator: pass -delimiter"
+			}
+			return nil, fmt.Errorf("label column %q not in header %q (separator %s)%s", label, header, delimiterName(comma), hint)
 		}
 	}
 	nfeat := ncol
@@ -82,7 +154,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		nfeat--
 	}
 	if nfeat < 1 {
-		return nil, fmt.Errorf("no feature columns (header %q, label column %q)", header, opt.LabelColumn)
+		return nil, fmt.Errorf("no feature columns (header %q, label column %q)", header, label)
 	}
 
 	colName := func(j int) string {
@@ -95,26 +167,40 @@ func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	var labels []int
 	parseRow := func(rec []string, line int) error {
 		if len(rec) != ncol {
-			return fmt.Errorf("line %d: ragged row: %d fields, want %d like the first row", line, len(rec), ncol)
+			return fmt.Errorf("line %d: ragged row: %d fields, want %d like the first row (separator %s)", line, len(rec), ncol, delimiterName(comma))
 		}
 		for j, c := range rec {
 			c = strings.TrimSpace(c)
-			v, err := strconv.ParseFloat(c, 64)
-			if err != nil {
-				return fmt.Errorf("line %d, %s: cannot parse %q as a number", line, colName(j), c)
+			if slices.Contains(missingCells, strings.ToLower(c)) {
+				return fmt.Errorf("line %d, %s: missing value %s; remove the row or fill the value in before training", line, colName(j), cellText(c))
 			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("line %d, %s: value %q is not finite; remove or impute it", line, colName(j), c)
+			v, err := strconv.ParseFloat(c, 64)
+			if err != nil && comma == ';' && strings.Count(c, ",") == 1 && !strings.Contains(c, ".") {
+				// ';'-separated exports (Excel in many locales) write decimal commas.
+				v, err = strconv.ParseFloat(strings.Replace(c, ",", ".", 1), 64)
+			}
+			if err != nil {
+				hint := ""
+				for _, other := range []rune{',', ';', '\t'} {
+					if other != comma && strings.ContainsRune(c, other) {
+						hint = fmt.Sprintf(" (the file may be separated by %s: pass -delimiter)", delimiterName(other))
+						break
+					}
+				}
+				return fmt.Errorf("line %d, %s: cannot parse %s as a number%s", line, colName(j), cellText(c), hint)
+			}
+			if math.IsInf(v, 0) {
+				return fmt.Errorf("line %d, %s: value %s is not finite; remove or replace it", line, colName(j), cellText(c))
 			}
 			if j == labelCol {
 				if v != math.Trunc(v) || v < 0 || v > math.MaxInt32 {
-					return fmt.Errorf("line %d, %s: label %q is not a non-negative integer", line, colName(j), c)
+					return fmt.Errorf("line %d, %s: label %s is not a non-negative integer", line, colName(j), cellText(c))
 				}
 				labels = append(labels, int(v))
 				continue
 			}
 			if math.Abs(v) > math.MaxFloat32 {
-				return fmt.Errorf("line %d, %s: value %q overflows float32", line, colName(j), c)
+				return fmt.Errorf("line %d, %s: value %s overflows float32", line, colName(j), cellText(c))
 			}
 			x = append(x, float32(v))
 		}
@@ -142,7 +228,14 @@ func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	if n == 0 {
 		return nil, errors.New("header row but no data rows")
 	}
-	return &Dataset{Name: name, X: x, Labels: labels, N: n, C: 1, H: 1, W: nfeat}, nil
+	d := &Dataset{Name: name, X: x, Labels: labels, N: n, C: 1, H: 1, W: nfeat}
+	if header != nil {
+		d.Columns = slices.Delete(slices.Clone(header), max(labelCol, 0), max(labelCol+1, 0))
+		if labelCol >= 0 {
+			d.LabelColumn = label
+		}
+	}
+	return d, nil
 }
 
 func trimAll(rec []string) []string {
@@ -156,7 +249,12 @@ func trimAll(rec []string) []string {
 // readCSVHeader returns the header row, or nil if the first row is all
 // numbers or the file is empty.
 func readCSVHeader(r io.Reader) ([]string, error) {
+	r, comma, err := sniff(r, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
 	cr := csv.NewReader(r)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	first, err := cr.Read()

@@ -26,6 +26,10 @@ type Dataset struct {
 	Labels     []int     // len N, or nil when unlabelled
 	N, C, H, W int
 	Classes    []string // optional class names, indexed by label
+	// Columns names the features of a table read from a CSV header (nil
+	// without one); LabelColumn is the header column the labels came from.
+	Columns     []string
+	LabelColumn string
 }
 
 // Dim is the number of values in one sample (C*H*W).
@@ -47,6 +51,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		Name: d.Name, N: len(idx), C: d.C, H: d.H, W: d.W,
 		X:       make([]float32, len(idx)*dim),
 		Classes: slices.Clone(d.Classes),
+		Columns: slices.Clone(d.Columns), LabelColumn: d.LabelColumn,
 	}
 	if d.Labels != nil {
 		out.Labels = make([]int, len(idx))

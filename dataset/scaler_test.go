@@ -67,7 +67,7 @@ func TestScalerRoundTrip(t *testing.T) {
 			test := s.Test.Head(50)
 			orig := append([]float32(nil), test.X...)
 			require.NoError(t, back.Apply(test))
-			if kind == "none" {
+			if kind == "none" || kind == "global" { // pixels already span [0,1]
 				assert.Equal(t, orig, test.X)
 			} else {
 				assert.NotEqual(t, orig, test.X)
@@ -101,4 +101,70 @@ func TestScalerErrors(t *testing.T) {
 		assert.Error(t, bad.Validate(), "%+v", bad)
 		assert.Error(t, bad.Apply(tab(1, 2, 3)))
 	}
+}
+
+func TestFitScalerRobustGlobalNearConstant(t *testing.T) {
+	// Columns: (1,2,3,4,100) median 3, IQR 4-2=2; (0,0,0,0,8) IQR 0, so
+	// 1.349·sd with sd = sqrt(mean of squares - mean²) = sqrt(12.8-2.56) = 3.2;
+	// (5, 5.000001, 5, 5, 5) near-constant: B=1.
+	d := &Dataset{Name: "r", N: 5, C: 1, H: 1, W: 3, X: []float32{
+		1, 0, 5,
+		2, 0, 5.000001,
+		3, 0, 5,
+		4, 0, 5,
+		100, 8, 5,
+	}}
+	rb, err := FitScaler("robust", d)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float32{3, 0, 5}, rb.A, 1e-6)
+	assert.InDeltaSlice(t, []float32{0.5, float32(1 / (1.349 * 3.2)), 1}, rb.B, 1e-6)
+
+	mm, err := FitScaler("minmax", d)
+	require.NoError(t, err)
+	assert.Equal(t, float32(1), mm.B[2], "a spread of 1e-6 on a value of 5 is treated as constant")
+	st, err := FitScaler("standard", d)
+	require.NoError(t, err)
+	assert.Equal(t, float32(1), st.B[2])
+
+	gl, err := FitScaler("global", d)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0, 0, 0}, gl.A)
+	assert.InDeltaSlice(t, []float32{0.01, 0.01, 0.01}, gl.B, 1e-9)
+	x := []float32{50, 4, 5}
+	require.NoError(t, gl.ApplySlice(x))
+	assert.InDeltaSlice(t, []float32{0.5, 0.04, 0.05}, x, 1e-6)
+}
+
+func TestScalerClip(t *testing.T) {
+	d := tab(0, 0, 0, 10, 10, 10)
+	sc, err := FitScaler("minmax", d)
+	require.NoError(t, err)
+	sc.Clip = 2
+	x := []float32{-100, 5, 1000}
+	require.NoError(t, sc.ApplySlice(x))
+	assert.Equal(t, []float32{-2, 0.5, 2}, x)
+
+	raw, err := json.Marshal(sc)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `"clip":2`)
+	sc.Clip = -1
+	assert.ErrorContains(t, sc.Validate(), "clip -1")
+}
+
+func TestAutoScale(t *testing.T) {
+	pixels := &Dataset{Name: "p", N: 1, C: 1, H: 2, W: 2, X: []float32{0, 0.5, 1, 0.2}}
+	bytes := &Dataset{Name: "b", N: 1, C: 1, H: 2, W: 2, X: []float32{0, 128, 255, 3}}
+	wide := &Dataset{Name: "w", N: 1, C: 1, H: 1, W: 64, X: make([]float32, 64)}
+	wide.X[3] = 200
+	table := &Dataset{Name: "t", N: 1, C: 1, H: 1, W: 3, X: []float32{-1, 2.5, 7}}
+	for _, tc := range []struct {
+		d    *Dataset
+		want string
+	}{{pixels, "none"}, {bytes, "global"}, {wide, "global"}, {table, "minmax"}} {
+		kind, why := AutoScale(tc.d)
+		assert.Equal(t, tc.want, kind, tc.d.Name)
+		assert.NotEmpty(t, why)
+	}
+	assert.True(t, InUnitRange(pixels))
+	assert.False(t, InUnitRange(table))
 }

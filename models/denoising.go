@@ -73,7 +73,7 @@ func (m *denoisingAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
 		copy(cleanData, x)
 		copy(noisyData, x)
 		if rng != nil {
-			m.noise.apply(noisyData, rng)
+			m.noise.applyClip(noisyData, rng, m.spec.Output == "sigmoid")
 		}
 	}
 	return &Objective{Graph: g, Batch: batch, Loss: loss, Feed: feed}, nil
@@ -102,7 +102,7 @@ func (m *denoisingAE) Figures(x []float32, n int, seed uint64) (map[string]float
 
 // The corruptions a denoising model can be trained against.
 const (
-	NoiseGaussian   = "gaussian"   // x + N(0, std²), clipped to [0, 1]
+	NoiseGaussian   = "gaussian"   // x + N(0, std²), clipped to [0, 1] (unless the output is linear)
 	NoiseMask       = "mask"       // each value zeroed with probability frac
 	NoiseSaltPepper = "saltpepper" // each value set to 0 or 1 (even odds) with probability frac
 )
@@ -141,11 +141,19 @@ func Corrupt(noise NoiseSpec, x []float32, rng *rand.Rand) error {
 	return nil
 }
 
-func (n NoiseSpec) apply(x []float32, rng *rand.Rand) {
+func (n NoiseSpec) apply(x []float32, rng *rand.Rand) { n.applyClip(x, rng, true) }
+
+// applyClip corrupts x; clip keeps gaussian-noised values in [0, 1], right
+// for pictures and data a sigmoid output reproduces, wrong for data of any
+// sign (a linear-output model on standardised tables).
+func (n NoiseSpec) applyClip(x []float32, rng *rand.Rand, clip bool) {
 	switch n.Kind {
 	case NoiseGaussian:
 		for i, v := range x {
-			x[i] = min(max(v+float32(n.Std*rng.NormFloat64()), 0), 1)
+			x[i] = v + float32(n.Std*rng.NormFloat64())
+			if clip {
+				x[i] = min(max(x[i], 0), 1)
+			}
 		}
 	case NoiseMask:
 		for i := range x {

@@ -25,6 +25,14 @@ type SpecFlags struct {
 	SparsityBeta float64
 	Beta         float64
 	Init         string
+	// Hidden is the -hidden list of encoder widths ("16,8"); empty keeps
+	// the kind's default (sized from the width for tables).
+	Hidden string
+	// Output is the output activation: auto, sigmoid or linear.
+	Output string
+	// Overcomplete allows a code at least as wide as the input (sparse
+	// and denoising models, which cannot simply copy it).
+	Overcomplete bool
 
 	fs *flag.FlagSet
 }
@@ -33,11 +41,24 @@ type SpecFlags struct {
 func kindsWithFlag(name string) []string {
 	var out []string
 	for _, k := range Kinds() {
-		if slices.Contains(registry[k].Flags, name) {
+		if slices.Contains(registry[k].Flags, name) || shapeFlag(name, registry[k]) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// shapeFlag reports whether the network-shape flag name applies to kind k:
+// -hidden to the dense kinds with hidden layers, -overcomplete to the kinds
+// that cannot learn the identity with a wide code (sparse, denoising).
+func shapeFlag(name string, k Kind) bool {
+	switch name {
+	case "hidden":
+		return !k.Conv && k.Name != "basic"
+	case "overcomplete":
+		return k.Name == "sparse" || k.Name == "denoising"
+	}
+	return false
 }
 
 // RegisterFlags defines the model flags on fs.
@@ -54,6 +75,9 @@ func RegisterFlags(fs *flag.FlagSet) *SpecFlags {
 	fs.Float64Var(&f.SparsityBeta, "sparsity-beta", DefaultSparsityBeta, "sparse: weight of the KL sparsity penalty (with -sparsity-rho)")
 	fs.Float64Var(&f.Beta, "beta", DefaultBeta, "vae, convvae: weight of the KL term of the ELBO")
 	fs.StringVar(&f.Init, "init", "", "weight initialisation: he-glorot (He for ReLU layers, Glorot otherwise, zero biases) or torch (PyTorch's U(±1/√fan_in)) (default: torch for vae and conv, he-glorot otherwise)")
+	fs.StringVar(&f.Hidden, "hidden", "", "dense kinds: encoder hidden widths, e.g. 16,8 (the decoder mirrors them; default: the kind's, or sized from the width for tables)")
+	fs.StringVar(&f.Output, "output", OutputAuto, "output activation: auto (sigmoid for data scaled to [0,1], linear otherwise), sigmoid or linear")
+	fs.BoolVar(&f.Overcomplete, "overcomplete", false, "sparse, denoising: allow a code at least as wide as the input")
 	return f
 }
 
@@ -66,8 +90,19 @@ func (f *SpecFlags) set(name string) bool {
 	return found
 }
 
-// Spec builds the spec the flags describe for inputs of shape C,H,W.
+// Spec builds the spec the flags describe for inputs of shape C,H,W whose
+// values lie in [0,1] (so -output auto is sigmoid); see SpecFor.
 func (f *SpecFlags) Spec(inputShape []int, seed uint64) (Spec, error) {
+	return f.SpecFor(inputShape, seed, true)
+}
+
+// SpecFor builds the spec the flags describe for inputs of shape C,H,W;
+// unitRange says whether the model's (scaled) inputs lie in [0,1], which
+// makes -output auto a sigmoid rather than linear. Tables (1×1×W) get a
+// network sized from their width (TabularShape) unless -hidden or -latent
+// say otherwise, and a code not smaller than the input is an error unless
+// -overcomplete allows it.
+func (f *SpecFlags) SpecFor(inputShape []int, seed uint64, unitRange bool) (Spec, error) {
 	if err := f.Check(); err != nil {
 		return Spec{}, err
 	}
@@ -75,9 +110,35 @@ func (f *SpecFlags) Spec(inputShape []int, seed uint64) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
+	if IsTabular(inputShape) && !kindOf(s).Conv {
+		hidden, code := TabularShape(f.Kind, s.InputDim(), f.Latent)
+		if len(s.Hidden) > 0 {
+			s.Hidden = hidden
+		}
+		s.Latent = code
+	}
+	hidden, _ := ParseHidden(f.Hidden) // Check parsed it
+	if len(hidden) > 0 {
+		s.Hidden = hidden
+	}
+	if s.Latent >= s.InputDim() && !f.Overcomplete {
+		hint := "choose a smaller -latent"
+		if shapeFlag("overcomplete", kindOf(s)) {
+			hint += ", or pass -overcomplete to train an overcomplete code on purpose"
+		}
+		return Spec{}, fmt.Errorf("-latent %d is not smaller than the input's %d values, so the %s model can learn to copy its input and every score would be near zero: %s", s.Latent, s.InputDim(), f.Kind, hint)
+	}
 	s.InitSeed = seed
+	if s.Output, err = outputActivation(f.Output, unitRange); err != nil {
+		return Spec{}, err
+	}
 	if f.ReconLoss != "" {
 		s.Loss = f.ReconLoss
+	} else if s.Output != OutputSigmoid {
+		s.Loss = "mse" // cross-entropy needs outputs in (0,1)
+	}
+	if s.Loss == "bce" && s.Output != OutputSigmoid {
+		return Spec{}, fmt.Errorf("-recon-loss bce needs -output sigmoid (data in [0,1]); with linear output use -recon-loss mse")
 	}
 	if k := kindOf(s); k.FromFlags != nil {
 		k.FromFlags(f, &s)
@@ -101,6 +162,7 @@ func kindFlags() []string {
 			}
 		}
 	}
+	names = append(names, "hidden", "overcomplete")
 	slices.Sort(names)
 	return names
 }
@@ -118,6 +180,12 @@ func (f *SpecFlags) Check() error {
 	}
 	if f.ReconLoss != "" && f.ReconLoss != "mse" && f.ReconLoss != "bce" {
 		return fmt.Errorf("-recon-loss %q: valid: mse, bce", f.ReconLoss)
+	}
+	if _, err := ParseHidden(f.Hidden); err != nil {
+		return err
+	}
+	if _, err := outputActivation(f.Output, true); err != nil {
+		return err
 	}
 	k := registry[f.Kind] // DefaultSpec above checked that it exists
 	for _, name := range kindFlags() {

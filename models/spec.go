@@ -136,6 +136,13 @@ func (s Spec) Validate() error {
 	case !variational && s.Beta != 0:
 		return fmt.Errorf("model %s: beta %g applies only to vae and convvae", s.Kind, s.Beta)
 	}
+	if _, err := graph.ParseActivation(s.Output); err != nil {
+		return fmt.Errorf("model %s output: %w", s.Kind, err)
+	}
+	if s.Loss == "bce" && s.Output != "sigmoid" {
+		// Cross-entropy takes the log of outputs that must lie in (0,1).
+		return fmt.Errorf("model %s: loss bce needs a sigmoid output, not %q; use loss mse", s.Kind, s.Output)
+	}
 	return nil
 }
 

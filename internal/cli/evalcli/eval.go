@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/internal/cli"
+	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
 )
@@ -36,6 +38,9 @@ type options struct {
 	checkpoint    string
 	data          string
 	labelColumn   string
+	delim         string
+	comma         rune
+	trainData     string
 	task          string
 	out           string
 	json          bool
@@ -46,6 +51,9 @@ type options struct {
 	noiseFrac     float64
 	normal        string
 	normalClass   int
+	anomalyLabel  int
+	threshold     float64
+	topK          int
 	percentile    float64
 	contamination float64
 	score         string
@@ -58,6 +66,8 @@ type options struct {
 	// settings are the flags' effective values, one "name: value" a line,
 	// for the report (paths left out: they would name this machine's files).
 	settings string
+
+	given map[string]bool // flags given on the command line
 }
 
 // help is the -h text; its groups follow the README's task table.
@@ -65,10 +75,10 @@ var help = cli.Help{
 	Usage:   "hourglass eval -checkpoint FILE [flags]",
 	Summary: "Runs a trained autoencoder on data for reconstruction, denoising, anomaly\ndetection, features, a PCA comparison or generation, and writes figures,\npictures and (with -task all) report.html.",
 	Groups: []cli.Group{
-		{Title: "What to run", Flags: []string{"checkpoint", "data", "label-column", "task", "limit", "seed", "device"}},
+		{Title: "What to run", Flags: []string{"checkpoint", "data", "train-data", "label-column", "delimiter", "task", "limit", "seed", "device"}},
 		{Title: "Output", Flags: []string{"out", "json"}},
 		{Title: "Denoising", Flags: []string{"noise", "noise-std", "noise-frac"}},
-		{Title: "Anomaly detection", Flags: []string{"normal", "normal-class", "percentile", "contamination", "score"}},
+		{Title: "Anomaly detection", Flags: []string{"threshold", "normal", "normal-class", "anomaly-label", "percentile", "contamination", "score", "top-k"}},
 		{Title: "One-class (anomaly-oneclass)", Flags: []string{"oneclass-epochs", "batch", "lr"}},
 		{Title: "Features", Flags: []string{"knn-k", "knn-train"}},
 	},
@@ -76,6 +86,8 @@ var help = cli.Help{
 		"hourglass eval -checkpoint runs/deep-x/best.safetensors -task all",
 		"hourglass eval -checkpoint runs/deep-x/best.safetensors -data fashion-mnist -task anomaly -normal-class 0 -json",
 		"hourglass eval -checkpoint runs/vae-x/best.safetensors -task sample",
+		"hourglass eval -checkpoint runs/deep-x/best.safetensors -data new.csv -task anomaly   # flags with the stored threshold",
+		"hourglass eval -checkpoint runs/deep-x/best.safetensors -data labelled.csv -task anomaly -anomaly-label 1",
 	},
 }
 
@@ -83,8 +95,10 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	o := &options{}
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file (.safetensors) written by cmd/train (required)")
-	fs.StringVar(&o.data, "data", "sample", "data: sample (embedded), fashion-mnist, mnist, a directory of IDX files or a .csv file")
-	fs.StringVar(&o.labelColumn, "label-column", "", "CSV column holding integer labels (default: \"label\" when the header has it)")
+	fs.StringVar(&o.data, "data", "sample", "data to evaluate on: sample (embedded), fashion-mnist, mnist (their test split), a directory of IDX files or a .csv file (all of its rows)")
+	fs.StringVar(&o.trainData, "train-data", "", "training source to fit PCA, kNN and thresholds on (default: the one the checkpoint's run configuration names, or the training split of -data)")
+	fs.StringVar(&o.labelColumn, "label-column", "", "CSV column holding integer labels, left out of the features (default: \"label\" when the header has it; none: no label column)")
+	fs.StringVar(&o.delim, "delimiter", "auto", "CSV field separator: auto (detects , ; or tab), tab, or one character")
 	fs.StringVar(&o.task, "task", "all", "task: "+strings.Join(tasks, ", "))
 	fs.StringVar(&o.out, "out", "", "output directory (default <checkpoint dir>/eval-<task>)")
 	fs.BoolVar(&o.json, "json", false, "print every figure as one JSON object on stdout")
@@ -94,11 +108,14 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	fs.StringVar(&o.noise, "noise", "", "denoise corruption: "+strings.Join(models.NoiseKinds(), ", ")+" (default: the checkpoint's training noise, else gaussian)")
 	fs.Float64Var(&o.noiseStd, "noise-std", 0, "standard deviation of gaussian noise (default: the checkpoint's, else 0.3)")
 	fs.Float64Var(&o.noiseFrac, "noise-frac", 0, "fraction of pixels hit by mask/saltpepper noise (default: the checkpoint's, else 0.25)")
-	fs.StringVar(&o.normal, "normal", "", "data source known to be normal, to fit the anomaly threshold on (default: the training split of -data)")
+	fs.Float64Var(&o.threshold, "threshold", 0, "anomaly threshold on the score (default: the one stored in the checkpoint)")
+	fs.StringVar(&o.normal, "normal", "", "data source known to be normal, to fit the anomaly threshold on (replaces the stored threshold)")
 	fs.IntVar(&o.normalClass, "normal-class", -1, "label of the normal class; other labels are anomalies (gives AUROC, AUPRC, roc.png)")
+	fs.IntVar(&o.anomalyLabel, "anomaly-label", -1, "binary ground truth: rows with this label are anomalies, all others must share one normal label (gives AUROC, AUPRC, roc.png)")
+	fs.IntVar(&o.topK, "top-k", 3, "scores.csv names the k features whose reconstruction errors contribute most to each row's score (0: none)")
 	fs.Float64Var(&o.percentile, "percentile", 99, "anomaly threshold: this percentile of the normal data's scores")
 	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the scored data, in (0, 0.5] (replaces -percentile)")
-	fs.StringVar(&o.score, "score", apps.ScoreRecon, "anomaly score: recon (reconstruction error) or elbo (negative ELBO, VAE kinds)")
+	fs.StringVar(&o.score, "score", "", "anomaly score: recon (reconstruction error) or elbo (negative ELBO, VAE kinds) (default: the stored threshold's, else recon)")
 	fs.IntVar(&o.ocEpochs, "oneclass-epochs", 5, "anomaly-oneclass: training epochs per class")
 	fs.IntVar(&o.batch, "batch", 128, "anomaly-oneclass: batch size")
 	fs.Float64Var(&o.lr, "lr", 1e-3, "anomaly-oneclass: learning rate")
@@ -115,6 +132,19 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 			o.settings += f.Name + ": " + f.Value.String() + "\n"
 		}
 	})
+	o.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
+	comma, err := dataset.ParseDelimiter(o.delim)
+	if err != nil {
+		return nil, err
+	}
+	o.comma = comma
+	if o.given["threshold"] && (math.IsNaN(o.threshold) || math.IsInf(o.threshold, 0)) {
+		return nil, fmt.Errorf("-threshold %g: must be a finite number", o.threshold)
+	}
+	if o.given["threshold"] && (o.given["normal"] || o.given["contamination"]) {
+		return nil, errors.New("-threshold sets the threshold; -normal and -contamination fit one: give only one of them")
+	}
 	if o.checkpoint == "" {
 		return nil, errors.New("-checkpoint is required: the .safetensors file cmd/train wrote (e.g. runs/deep-…/best.safetensors)")
 	}
@@ -144,6 +174,9 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	if err != nil {
 		return nil, fmt.Errorf("-device: %w", err)
 	}
+	if o.anomalyLabel < -1 {
+		return nil, fmt.Errorf("-anomaly-label %d: labels are non-negative integers", o.anomalyLabel)
+	}
 	if dev != device.DefaultDevice() {
 		// Gorgonia's cuda build places every op on the GPU by itself, so a
 		// build runs on one device only.
@@ -156,8 +189,12 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 }
 
 func (o *options) anomalyOptions() apps.AnomalyOptions {
-	return apps.AnomalyOptions{Percentile: o.percentile, Contamination: o.contamination,
-		NormalClass: o.normalClass, Score: o.score, Seed: o.seed}
+	a := apps.AnomalyOptions{Percentile: o.percentile, Contamination: o.contamination,
+		NormalClass: o.normalClass, Score: o.score, TopK: o.topK, Seed: o.seed}
+	if o.anomalyLabel >= 0 {
+		a.AnomalyLabel = &o.anomalyLabel
+	}
+	return a
 }
 
 // noiseSpec is the corruption for denoise: flags first, then what the model
@@ -257,7 +294,17 @@ func (s *summary) json() map[string]any {
 func (s *summary) print(w io.Writer) {
 	fmt.Fprintf(w, "%s checkpoint %s on %s\n", s.kind, s.o.checkpoint, s.o.data)
 	for _, r := range s.results {
-		fmt.Fprintf(w, "\n%s\n", r.Task)
+		fmt.Fprintf(w, "\n%s", r.Task)
+		if d, ok := r.Values["data"].(string); ok {
+			fmt.Fprintf(w, " on %s, n=%d", d, int(r.Figures["n"]))
+		}
+		if d, ok := r.Values["fitted_on"].(string); ok {
+			fmt.Fprintf(w, " (fitted on %s, n=%d)", d, int(r.Figures["n_train"]))
+		}
+		fmt.Fprintln(w)
+		if from, ok := r.Values["threshold_from"].(string); ok {
+			fmt.Fprintf(w, "  threshold from %s\n", from)
+		}
 		for _, k := range r.SortedFigures() {
 			fmt.Fprintf(w, "  %-24s %.6g\n", k, r.Figures[k])
 		}
@@ -275,10 +322,13 @@ func (s *summary) print(w io.Writer) {
 
 // data are the sets the tasks work on, scaled as in training.
 type data struct {
-	train, test *dataset.Dataset
-	// scored is what anomaly scores: the test split, or the whole source
-	// when it has none (a CSV file).
+	// scored is what every task measures: the test split of a source that
+	// has one, else all of it (a CSV file).
 	scored *dataset.Dataset
+	// train is the training source PCA, kNN and thresholds are fitted on;
+	// nil when none is at hand (why says so).
+	train *dataset.Dataset
+	why   string
 }
 
 func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) {
@@ -292,11 +342,22 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	if err != nil {
 		return nil, err
 	}
-	splits, err := loadSource(o.data, o.labelColumn)
+	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []*dataset.Dataset{splits.Train, splits.Test} {
+	var ds data
+	ds.scored = splits.Train
+	if splits.Test != nil {
+		ds.scored = splits.Test
+	}
+	if ls := dataset.LabelSummary(ds.scored); ls != "" {
+		fmt.Fprintf(log, "eval: labels: %s of %s, left out of the features\n", ls, ds.scored.Name)
+	}
+	if ds.train, ds.why, err = trainingData(o, loaded, splits); err != nil {
+		return nil, err
+	}
+	for _, d := range []*dataset.Dataset{ds.scored, ds.train} {
 		if d == nil {
 			continue
 		}
@@ -309,63 +370,75 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 			}
 		}
 	}
-	if scaler == nil && strings.EqualFold(filepath.Ext(o.data), ".csv") {
+	if scaler == nil && dataset.IsCSV(o.data) {
 		fmt.Fprintf(log, "eval: note: %s stores no scaler; the CSV values are used unscaled\n", o.checkpoint)
 	}
-	var ds data
-	if splits.Test != nil {
-		ds = data{train: splits.Train, test: splits.Test, scored: splits.Test}
-	} else {
-		// No test split (CSV): hold out a fifth for the tasks that need
-		// unseen data; anomaly scores every row.
-		if ds.train, ds.test, err = splits.Train.Split(0.2, o.seed); err != nil {
+	if o.limit > 0 {
+		ds.scored = ds.scored.Head(o.limit)
+	}
+	opt := o.anomalyOptions()
+	if opt.Labelled() {
+		// A labelled figure on data without labels is a mistake to report,
+		// not a note to skip past.
+		if _, err := opt.GroundTruth(ds.scored); err != nil {
 			return nil, err
 		}
-		ds.scored = splits.Train
-	}
-	if o.limit > 0 {
-		ds.test, ds.scored = ds.test.Head(o.limit), ds.scored.Head(o.limit)
 	}
 
 	s := &summary{o: o, kind: spec.Kind}
 	todo := []string{o.task}
 	if o.task == "all" {
 		todo = []string{"recon"}
-		if apps.IsImage(ds.test) {
+		if apps.IsImage(ds.scored) {
 			todo = append(todo, "denoise")
 		}
-		todo = append(todo, "anomaly", "features", "pca")
+		todo = append(todo, "anomaly")
+		if ds.train != nil {
+			todo = append(todo, "features", "pca")
+		}
 		if apps.IsVariational(m) {
 			todo = append(todo, "sample")
 		}
 	}
+	needsTrain := map[string]bool{"features": true, "pca": true, "anomaly-oneclass": true}
 	for _, task := range todo {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if needsTrain[task] && ds.train == nil {
+			return nil, fmt.Errorf("%s fits on the training data, but %s", task, ds.why)
+		}
 		var r *apps.Result
 		switch task {
 		case "recon":
-			r, err = apps.Recon(m, ds.test, o.out)
+			r, err = apps.Recon(m, ds.scored, o.out)
 		case "denoise":
-			if !apps.IsImage(ds.test) {
-				return nil, fmt.Errorf("task denoise corrupts pictures, but %s holds table rows; use recon or anomaly", ds.test.Name)
+			if !apps.IsImage(ds.scored) {
+				return nil, fmt.Errorf("task denoise corrupts pictures, but %s holds table rows; use recon or anomaly", ds.scored.Name)
 			}
-			r, err = apps.Denoise(m, ds.test, o.noiseSpec(spec), o.seed, o.out)
+			r, err = apps.Denoise(m, ds.scored, o.noiseSpec(spec), o.seed, o.out)
 		case "anomaly":
-			r, err = runAnomaly(o, m, ds, scaler)
+			r, err = runAnomaly(o, loaded, ds, scaler)
 		case "anomaly-oneclass":
-			r, err = apps.OneClass(ctx, spec, ds.train, ds.test, apps.OneClassConfig{
+			r, err = apps.OneClass(ctx, spec, ds.train, ds.scored, apps.OneClassConfig{
 				Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Log: log}, o.out)
 		case "features":
-			r, err = apps.Features(m, ds.train, ds.test, apps.FeatureOptions{K: o.knnK, KNNTrain: o.knnTrain, Seed: o.seed}, o.out)
+			r, err = apps.Features(m, ds.train, ds.scored, apps.FeatureOptions{K: o.knnK, KNNTrain: o.knnTrain, Seed: o.seed}, o.out)
 		case "pca":
-			r, err = apps.PCACompare(m, ds.train, ds.test, o.out)
+			r, err = apps.PCACompare(m, ds.train, ds.scored, o.out)
 		case "sample":
-			r, err = apps.Sample(m, ds.test, o.seed, o.out)
+			r, err = apps.Sample(m, ds.scored, o.seed, o.out)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", task, err)
+		}
+		// Every result says what it was measured on, and what was fitted
+		// on which data.
+		r.Values["data"] = ds.scored.Name
+		r.Figures["n"] = float64(ds.scored.N)
+		if needsTrain[task] {
+			r.Values["fitted_on"] = ds.train.Name
+			r.Figures["n_train"] = float64(ds.train.N)
 		}
 		s.results = append(s.results, r)
 	}
@@ -380,16 +453,55 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	return s, nil
 }
 
-func runAnomaly(o *options, m models.Model, ds data, scaler *dataset.Scaler) (*apps.Result, error) {
-	opt := o.anomalyOptions()
-	var notes []string
-	if opt.NormalClass >= 0 && ds.scored.Labels != nil && !slices.Contains(ds.scored.Labels, opt.NormalClass) {
-		return nil, fmt.Errorf("-normal-class %d: no sample of %s has that label", opt.NormalClass, ds.scored.Name)
+// trainingData is the (unscaled) training source: -train-data, else the
+// training split of a source that has a test split, else the source the
+// checkpoint's run configuration names. It is nil, with the reason, when
+// none can be had; that is an error only for the tasks that need it.
+func trainingData(o *options, loaded *train.Loaded, splits *dataset.Splits) (*dataset.Dataset, string, error) {
+	if o.trainData != "" {
+		sp, err := dataset.LoadWith(o.trainData, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+		if err != nil {
+			return nil, "", fmt.Errorf("-train-data: %w", err)
+		}
+		return sp.Train, "", nil
 	}
+	if splits.Test != nil {
+		return splits.Train, "", nil
+	}
+	src, err := traincli.StoredSource(loaded)
+	if err != nil || src == nil {
+		return nil, fmt.Sprintf("%s names no training source it can read; give -train-data", o.checkpoint), nil
+	}
+	d, err := src.Load()
+	if err != nil {
+		return nil, fmt.Sprintf("its training source %s cannot be read (%v); give -train-data", src.Data, err), nil
+	}
+	d.Name = src.Data + " (training split)"
+	return d, "", nil
+}
+
+func runAnomaly(o *options, loaded *train.Loaded, ds data, scaler *dataset.Scaler) (*apps.Result, error) {
+	m := loaded.Model
+	opt := o.anomalyOptions()
+	stored, hasStored, err := loaded.Threshold()
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
 	var normal *dataset.Dataset
 	switch {
+	case o.given["threshold"]:
+		score := o.score
+		if score == "" {
+			score = apps.ScoreRecon
+			if hasStored {
+				score = stored.Score
+			}
+		}
+		opt.Fixed = &train.Threshold{Value: o.threshold, Score: score}
+		opt.FixedFrom = "-threshold"
 	case o.normal != "":
-		sp, err := loadSource(o.normal, o.labelColumn)
+		sp, err := dataset.LoadWith(o.normal, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
 		if err != nil {
 			return nil, fmt.Errorf("-normal: %w", err)
 		}
@@ -402,12 +514,26 @@ func runAnomaly(o *options, m models.Model, ds data, scaler *dataset.Scaler) (*a
 				return nil, fmt.Errorf("scaling %s: %w", normal.Name, err)
 			}
 		}
+	case o.contamination > 0:
+	case hasStored && (o.score == "" || o.score == stored.Score) && !o.given["percentile"]:
+		opt.Fixed = &stored
+		how := fmt.Sprintf("percentile %g", stored.Percentile)
+		if stored.Contamination > 0 {
+			how = fmt.Sprintf("contamination %g", stored.Contamination)
+		}
+		opt.FixedFrom = fmt.Sprintf("stored in %s (%s of %d training rows)", o.checkpoint, how, stored.N)
+	case ds.train == nil:
+		return nil, fmt.Errorf("no threshold: %s stores none and %s; give -threshold, -normal or -contamination", o.checkpoint, ds.why)
 	case opt.NormalClass >= 0 && ds.train.Labels != nil:
 		normal = ds.train.Filter(func(l int) bool { return l == opt.NormalClass })
 	default:
 		normal = ds.train
-		if opt.Contamination == 0 {
-			notes = append(notes, fmt.Sprintf("threshold fitted on all of %s, taken as normal (give -normal or -normal-class to say what is)", ds.train.Name))
+		notes = append(notes, fmt.Sprintf("threshold fitted on all of %s, taken as normal (give -normal or -normal-class to say what is)", ds.train.Name))
+	}
+	if opt.Score == "" {
+		opt.Score = apps.ScoreRecon
+		if opt.Fixed != nil {
+			opt.Score = opt.Fixed.Score
 		}
 	}
 	r, err := apps.Anomaly(m, ds.scored, normal, opt, o.out)
@@ -416,17 +542,4 @@ func runAnomaly(o *options, m models.Model, ds data, scaler *dataset.Scaler) (*a
 	}
 	r.Notes = append(notes, r.Notes...)
 	return r, nil
-}
-
-// loadSource loads a data source; a CSV with -label-column is read with that
-// column as labels.
-func loadSource(source, labelColumn string) (*dataset.Splits, error) {
-	if labelColumn != "" && strings.EqualFold(filepath.Ext(source), ".csv") {
-		d, err := dataset.LoadCSV(source, dataset.CSVOptions{LabelColumn: labelColumn})
-		if err != nil {
-			return nil, err
-		}
-		return &dataset.Splits{Train: d}, nil
-	}
-	return dataset.Load(source)
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hourglass-ml/hourglass/checkpoint"
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
 )
@@ -175,47 +175,49 @@ func writeCSV(t *testing.T, path string, n, outliers int, seed uint64) *dataset.
 	return d
 }
 
-// trainTable trains a deep model on the CSV as cmd/train would, storing the
-// minmax scaler in the checkpoint's metadata.
-func trainTable(t *testing.T, d *dataset.Dataset, dir string) string {
-	sc, err := dataset.FitScaler("minmax", d)
-	require.NoError(t, err)
-	require.NoError(t, sc.Apply(d))
-	spec, err := models.DefaultSpec("deep", []int{1, 1, d.W}, 2)
-	require.NoError(t, err)
-	m, err := models.New(spec)
-	require.NoError(t, err)
-	tr, val, err := d.Split(0.1, 1)
-	require.NoError(t, err)
-	res, err := train.Fit(context.Background(), m, tr, val, train.Config{Epochs: 40, Batch: 32, LR: 3e-3, Seed: 1, OutDir: dir})
-	require.NoError(t, err)
-	f, err := checkpoint.Load(res.Checkpoint)
-	require.NoError(t, err)
-	js, err := json.Marshal(sc)
-	require.NoError(t, err)
-	f.Metadata[train.MetaScaler] = string(js)
-	require.NoError(t, checkpoint.Save(res.Checkpoint, f))
-	return res.Checkpoint
+// trainTable trains a deep model on the CSV with the train command, which
+// stores the scaler, the threshold and its configuration in the checkpoint.
+func trainTable(t *testing.T, csv, dir string) string {
+	var o, e bytes.Buffer
+	code := traincli.Run("train", []string{"-data", csv, "-latent", "2", "-epochs", "40", "-batch", "32", "-lr", "3e-3", "-seed", "1", "-out", dir}, &o, &e)
+	require.Equal(t, 0, code, e.String())
+	assert.Contains(t, e.String(), `labels: column "label" (2 values: 0×600, 1×20)`, "the label column is announced")
+	return filepath.Join(dir, train.BestName)
 }
 
 func TestCSVOutliers(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "table.csv")
 	const n, outliers = 600, 20
-	d := writeCSV(t, csv, n, outliers, 3)
+	writeCSV(t, csv, n, outliers, 3)
 	// Train on the contaminated table, as one would on real data.
-	ck := trainTable(t, d, filepath.Join(dir, "run"))
+	ck := trainTable(t, csv, filepath.Join(dir, "run"))
+	loaded, err := train.LoadCheckpoint(ck)
+	require.NoError(t, err)
+	stored, ok, err := loaded.Threshold()
+	require.NoError(t, err)
+	require.True(t, ok, "train stores a threshold")
+	assert.Equal(t, 99.0, stored.Percentile)
+	assert.Equal(t, 558, stored.N, "fitted on the training split: 620 rows less a tenth")
 
 	out := filepath.Join(dir, "eval")
 	s := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-normal-class", "0", "-out", out)
 	assert.Greater(t, s["auroc"], 0.95)
 	assert.EqualValues(t, n+outliers, s["n"], "every row scored")
+	assert.InDelta(t, stored.Value, s["threshold"], 1e-12, "the stored threshold is used")
+	assert.Contains(t, s["threshold_from"], "stored in")
 
-	// The top-scored rows are the injected outliers.
+	// Binary ground truth gives the same figures as the class ids.
+	s2 := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-anomaly-label", "1", "-out", out)
+	assert.Equal(t, s["auroc"], s2["auroc"])
+	assert.Equal(t, s["auprc"], s2["auprc"])
+
+	// The top-scored rows are the injected outliers, and each row names the
+	// features whose errors weigh most.
 	b, err := os.ReadFile(filepath.Join(out, "scores.csv"))
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	require.Equal(t, "index,label,recon_error,anomaly", lines[0])
+	require.Equal(t, "index,label,recon_error,anomaly,top1_feature,top1_share,top2_feature,top2_share,top3_feature,top3_share", lines[0])
 	type row struct {
 		label int
 		score float64
@@ -223,8 +225,14 @@ func TestCSVOutliers(t *testing.T) {
 	var rows []row
 	for _, l := range lines[1:] {
 		c := strings.Split(l, ",")
+		require.Len(t, c, 10)
 		lab, _ := strconv.Atoi(c[1])
 		sc, _ := strconv.ParseFloat(c[2], 64)
+		assert.Regexp(t, `^x[0-7]$`, c[4])
+		s1, _ := strconv.ParseFloat(c[5], 64)
+		s2, _ := strconv.ParseFloat(c[7], 64)
+		s3, _ := strconv.ParseFloat(c[9], 64)
+		assert.True(t, s1 >= s2 && s2 >= s3 && s1+s2+s3 <= 1.0001, "shares in order: %s", l)
 		rows = append(rows, row{lab, sc})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].score > rows[j].score })
@@ -238,12 +246,61 @@ func TestCSVOutliers(t *testing.T) {
 	s = runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-contamination", "0.05", "-out", out)
 	assert.InDelta(t, 0.05, s["flagged_frac"], 0.01)
 
-	// -task all skips the picture-only tasks on a table.
+	// -task all skips the picture-only tasks on a table, fits kNN and PCA on
+	// the training split the checkpoint remembers, and gives no AUROC when
+	// nobody said what is normal.
 	s = runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "all", "-out", filepath.Join(dir, "all"))
 	assert.Contains(t, s, "knn_accuracy")
 	assert.Contains(t, s, "pca_mse")
 	assert.NotContains(t, s, "denoised_psnr")
+	assert.NotContains(t, s, "auroc")
+	assert.EqualValues(t, 558, s["n_train"])
+	assert.Equal(t, csv+" (training split)", s["fitted_on"])
 	assert.FileExists(t, filepath.Join(dir, "all", "report.html"))
+
+	// A new file scored with the saved model alone: no training data or
+	// normal rows at hand, the stored threshold flags.
+	moved := filepath.Join(t.TempDir(), "model.safetensors")
+	raw, err := os.ReadFile(ck)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(moved, raw, 0o644))
+	require.NoError(t, os.Remove(csv))
+	fresh := filepath.Join(t.TempDir(), "new.csv")
+	require.NoError(t, os.WriteFile(fresh, []byte("x0,x1,x2,x3,x4,x5,x6,x7\n0,0,0,0,0,0,0,0\n9,-9,9,-9,9,-9,9,-9\n"), 0o644))
+	s = runJSON(t, "-checkpoint", moved, "-data", fresh, "-task", "anomaly", "-out", filepath.Join(dir, "new"))
+	assert.EqualValues(t, 2, s["n"])
+	assert.InDelta(t, stored.Value, s["threshold"], 1e-12)
+	assert.EqualValues(t, 1, s["n_flagged"], "the far-off row is flagged")
+
+	// Labelled figures on data without labels are an error, not a note.
+	code, _, stderr := runCmd("-checkpoint", moved, "-data", fresh, "-task", "anomaly", "-normal-class", "0", "-out", filepath.Join(dir, "new"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "-normal-class 0 needs labels, but "+fresh+" has none")
+	// Tasks fitted on training data say what is missing.
+	code, _, stderr = runCmd("-checkpoint", moved, "-data", fresh, "-task", "pca", "-out", filepath.Join(dir, "new"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "give -train-data")
+}
+
+func TestAnomalyLabelThirdValue(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "table.csv")
+	writeCSV(t, csv, 60, 5, 4)
+	ck := trainTable4(t, csv, filepath.Join(dir, "run"))
+	bad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(bad, []byte("x0,x1,x2,x3,x4,x5,x6,x7,label\n"+
+		"0,0,0,0,0,0,0,0,0\n1,1,1,1,1,1,1,1,1\n2,2,2,2,2,2,2,2,2\n"), 0o644))
+	code, _, stderr := runCmd("-checkpoint", ck, "-data", bad, "-task", "anomaly", "-anomaly-label", "1", "-out", filepath.Join(dir, "o"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "-anomaly-label 1: data row 3 of "+bad+" has label 2, but the labels should be 1 (anomaly) or 0 (normal")
+}
+
+// trainTable4 is a quick run of the train command (4 epochs).
+func trainTable4(t *testing.T, csv, dir string) string {
+	var o, e bytes.Buffer
+	code := traincli.Run("train", []string{"-data", csv, "-epochs", "4", "-val-frac", "0", "-save-every", "0", "-out", dir}, &o, &e)
+	require.Equal(t, 0, code, e.String())
+	return filepath.Join(dir, train.BestName)
 }
 
 func TestBadInputs(t *testing.T) {

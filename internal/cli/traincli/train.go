@@ -61,7 +61,7 @@ var notInConfig = []string{"config", "resume", "out"}
 
 // runFixed are the flags a resumed run may not change: they fix the model,
 // the data, the validation split and every random draw.
-var runFixed = []string{"data", "seed", "batch", "val-frac"}
+var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip"}
 
 type options struct {
 	fs      *flag.FlagSet
@@ -76,6 +76,10 @@ type options struct {
 	valFrac float64
 	noPCA   bool
 	scale   string
+	clip    float64
+	label   string
+	delim   string
+	comma   rune
 	device  string
 	config  string
 	resume  string
@@ -88,6 +92,9 @@ type options struct {
 	saveEvery int
 	keep      int
 
+	thrPercentile float64
+	contamination float64
+
 	dev      device.Device
 	loaded   *train.Loaded // the checkpoint -resume names
 	explicit map[string]bool
@@ -98,8 +105,9 @@ var help = cli.Help{
 	Usage:   "hourglass train [flags]",
 	Summary: "Trains an autoencoder and writes its checkpoints, metrics and a picture of\nreconstructions into a run directory, then prints the test error beside PCA's.",
 	Groups: []cli.Group{
-		{Title: "Model", Flags: []string{"model", "latent", "init", "recon-loss", "noise", "noise-std", "noise-frac", "sparsity-l1", "sparsity-rho", "sparsity-beta", "beta"}},
-		{Title: "Data", Flags: []string{"data", "val-frac", "scale", "no-pca"}},
+		{Title: "Model", Flags: []string{"model", "latent", "hidden", "output", "overcomplete", "init", "recon-loss", "noise", "noise-std", "noise-frac", "sparsity-l1", "sparsity-rho", "sparsity-beta", "beta"}},
+		{Title: "Data", Flags: []string{"data", "label-column", "delimiter", "val-frac", "scale", "clip", "no-pca"}},
+		{Title: "Anomaly threshold (stored in the checkpoints)", Flags: []string{"threshold-percentile", "contamination"}},
 		{Title: "Training", Flags: []string{"epochs", "batch", "lr", "seed", "device", "optimizer", "beta1", "beta2", "eps", "alpha", "momentum", "nesterov", "weight-decay", "clip-norm"}},
 		{Title: "Schedule and stopping", Flags: []string{"schedule", "step-epochs", "gamma", "min-lr", "warmup", "factor", "patience", "early-stop", "min-delta"}},
 		{Title: "Run directory and output", Flags: []string{"out", "resume", "config", "save-every", "keep", "json"}},
@@ -107,7 +115,8 @@ var help = cli.Help{
 	Examples: []string{
 		"hourglass train                                   # deep autoencoder on the embedded sample",
 		"hourglass train -model vae -data fashion-mnist -epochs 10 -batch 128",
-		"hourglass train -data table.csv -model deep -latent 4 -epochs 50",
+		"hourglass train -data table.csv -epochs 100 -val-frac 0 -save-every 0   # a small table: network sized from its width",
+		"hourglass train -data table.csv -hidden 16,8 -latent 4 -scale standard   # linear output for standardised data",
 		"hourglass train -resume runs/deep-20260101-120000 -epochs 40   # continue to epoch 40",
 		"hourglass train -config runs/deep-20260101-120000/config.yaml  # repeat a run",
 	},
@@ -123,9 +132,14 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (weights, split, shuffling, noise)")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<model>-<timestamp>)")
 	fs.BoolVar(&o.json, "json", false, "print the final summary as one JSON object on stdout")
-	fs.Float64Var(&o.valFrac, "val-frac", 0.1, "fraction of the training data held out for validation")
+	fs.Float64Var(&o.valFrac, "val-frac", 0.1, "fraction of the training data held out for validation (0: none; best is then the last epoch)")
+	fs.StringVar(&o.label, "label-column", "", "CSV column holding integer labels, left out of the features (default: \"label\" when the header has it; none: no label column)")
+	fs.StringVar(&o.delim, "delimiter", "auto", "CSV field separator: auto (detects , ; or tab), tab, or one character")
+	fs.Float64Var(&o.clip, "clip", 0, "clamp scaled values to [-clip, clip] at scoring time, so one column far outside its training range cannot dominate a score (0: off; stored in the checkpoint)")
+	fs.Float64Var(&o.thrPercentile, "threshold-percentile", 99, "anomaly threshold stored with the model: this percentile of the training rows' scores")
+	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the training data, in (0, 0.5] (replaces -threshold-percentile)")
 	fs.BoolVar(&o.noPCA, "no-pca", false, "skip the PCA baseline")
-	fs.StringVar(&o.scale, "scale", "auto", "feature scaling fitted on the training split and stored in the checkpoint: minmax, standard, none, or auto (minmax for CSV, none for images)")
+	fs.StringVar(&o.scale, "scale", "auto", "feature scaling fitted on the training split and stored in the checkpoint: minmax, standard, robust (median/IQR), global (one divisor), none, or auto (minmax for tables, global for pixel-like tables and pictures outside [0,1], none for pictures in [0,1])")
 	fs.StringVar(&o.device, "device", device.DefaultDevice().String(), "where to run: cpu or cuda (cuda needs a binary built with -tags cuda)")
 	fs.StringVar(&o.config, "config", "", "read settings from this YAML or JSON file (keys are flag names; flags given here override it)")
 	fs.StringVar(&o.resume, "resume", "", "continue the run in this directory (or from this checkpoint file)")
@@ -149,7 +163,7 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.IntVar(&o.sched.Patience, "patience", 5, "plateau: epochs without improvement before reducing")
 	fs.IntVar(&o.earlyStop, "early-stop", 0, "stop after this many epochs without validation improvement (0: off)")
 	fs.Float64Var(&o.minDelta, "min-delta", 0, "smallest validation improvement that counts (early stopping, plateau)")
-	fs.IntVar(&o.saveEvery, "save-every", 1, "write a checkpoint every this many epochs")
+	fs.IntVar(&o.saveEvery, "save-every", 1, "write a checkpoint every this many epochs (0: only last and best)")
 	fs.IntVar(&o.keep, "keep", 3, "epoch checkpoints to keep, newest first (0: all); last and best are always kept")
 	return fs
 }
@@ -291,10 +305,28 @@ func (o *options) check() error {
 		return fmt.Errorf("-batch %d: must be positive", o.batch)
 	case !(o.lr > 0) || math.IsInf(o.lr, 0):
 		return fmt.Errorf("-lr %g: must be a positive number", o.lr)
-	case !(o.valFrac > 0 && o.valFrac < 1):
-		return fmt.Errorf("-val-frac %g: must be between 0 and 1", o.valFrac)
-	case o.saveEvery < 1:
-		return fmt.Errorf("-save-every %d: must be 1 or more", o.saveEvery)
+	case !(o.valFrac >= 0 && o.valFrac < 1):
+		return fmt.Errorf("-val-frac %g: must be at least 0 (no validation) and below 1", o.valFrac)
+	case o.valFrac == 0 && o.earlyStop > 0:
+		return fmt.Errorf("-early-stop %d needs validation data: set -val-frac above 0", o.earlyStop)
+	case o.valFrac == 0 && o.sched.Name == "plateau":
+		return fmt.Errorf("-schedule plateau needs validation data: set -val-frac above 0")
+	case o.saveEvery < 0:
+		return fmt.Errorf("-save-every %d: must be 0 (only last and best) or more", o.saveEvery)
+	case !(o.clip >= 0) || math.IsInf(o.clip, 0):
+		return fmt.Errorf("-clip %g: must be 0 (off) or a positive number", o.clip)
+	case !(o.thrPercentile >= 0 && o.thrPercentile <= 100):
+		return fmt.Errorf("-threshold-percentile %g: must be between 0 and 100", o.thrPercentile)
+	case o.contamination != 0 && !(o.contamination > 0 && o.contamination <= 0.5):
+		return fmt.Errorf("-contamination %g: must be in (0, 0.5], the expected share of anomalies", o.contamination)
+	}
+	comma, err := dataset.ParseDelimiter(o.delim)
+	if err != nil {
+		return err
+	}
+	o.comma = comma
+	if !slices.Contains(append(dataset.ScalerKinds(), "auto"), o.scale) {
+		return fmt.Errorf("-scale %q: valid: auto, %s", o.scale, strings.Join(dataset.ScalerKinds(), ", "))
 	}
 	dev, err := device.ParseDevice(o.device)
 	if err != nil {
@@ -318,33 +350,50 @@ func (o *options) check() error {
 func (o *options) trainConfig() train.Config {
 	sched := o.sched
 	sched.MinDelta = o.minDelta
+	every := o.saveEvery
+	if every == 0 {
+		every = math.MaxInt32 // only the last epoch (and best) are written
+	}
 	return train.Config{
 		Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 		Optim: o.optim, Schedule: sched, ClipNorm: o.clipNorm,
-		EarlyStop: o.earlyStop, MinDelta: o.minDelta, SaveEvery: o.saveEvery, Keep: o.keep,
+		EarlyStop: o.earlyStop, MinDelta: o.minDelta, SaveEvery: every, Keep: o.keep,
 		Device: o.dev, Resume: o.loaded,
 	}
 }
 
 // summary is the final report, printed as text or, with -json, as one object.
 type summary struct {
-	Model          string             `json:"model"`
-	Data           string             `json:"data"`
-	Epochs         int                `json:"epochs"`
-	TrainLoss      float64            `json:"train_loss"`
-	ValLoss        float64            `json:"val_loss"`
+	Model  string `json:"model"`
+	Data   string `json:"data"`
+	Epochs int    `json:"epochs"`
+	// Network is the layer widths, input to code ("30-20-14-8").
+	Network string `json:"network"`
+	Output  string `json:"output"`
+	// Scale is the scaling applied and why auto chose it.
+	Scale     string   `json:"scale"`
+	ScaleWhy  string   `json:"scale_reason,omitempty"`
+	Labels    string   `json:"labels,omitempty"`
+	TrainN    int      `json:"train_n"`
+	TrainLoss float64  `json:"train_loss"`
+	ValLoss   *float64 `json:"val_loss,omitempty"` // none without validation data
+	// EvalOn names the data the figures below are measured on: the test
+	// split, the validation split or (without either) the training data.
+	EvalOn         string             `json:"eval_on"`
+	EvalN          int                `json:"eval_n"`
 	TestLoss       float64            `json:"test_loss"`
 	TestMSE        float64            `json:"test_mse"`
-	TestPSNR       float64            `json:"test_psnr"`
+	TestPSNR       *float64           `json:"test_psnr,omitempty"`
 	PCAMSE         *float64           `json:"pca_mse,omitempty"`
 	Parts          map[string]float64 `json:"parts,omitempty"`
 	Figures        map[string]float64 `json:"figures,omitempty"`
+	Threshold      *train.Threshold   `json:"threshold,omitempty"`
 	EpochSeconds   []float64          `json:"epoch_seconds"`
 	BestEpoch      int                `json:"best_epoch"`
 	Stopped        string             `json:"stopped,omitempty"`
 	Checkpoint     string             `json:"checkpoint"`
 	BestCheckpoint string             `json:"best_checkpoint"`
-	Picture        string             `json:"reconstructions"`
+	Picture        string             `json:"reconstructions,omitempty"`
 	RunDir         string             `json:"run_dir"`
 }
 
@@ -395,26 +444,85 @@ func Run(prog string, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// tableSteps is about how many optimizer steps a table trains for when
+// -epochs is not given: the image default of 20 epochs is a handful of
+// steps on a few hundred rows.
+const tableSteps = 2000
+
+// tableDefaults sizes the batch and the epochs the user did not give for a
+// table of n training rows: batches of an eighth of the rows (8 to 64) and
+// about tableSteps steps (20 to 500 epochs), writing only the last and
+// best checkpoints then. It returns a note saying what it chose, or "".
+func (o *options) tableDefaults(n int) string {
+	var chose []string
+	if !o.explicit["batch"] {
+		o.batch = min(max(n/8, 8), 64, n)
+		chose = append(chose, fmt.Sprintf("-batch %d", o.batch))
+	}
+	if !o.explicit["epochs"] {
+		perEpoch := (n + o.batch - 1) / o.batch
+		o.epochs = min(max((tableSteps+perEpoch-1)/perEpoch, 20), 500)
+		chose = append(chose, fmt.Sprintf("-epochs %d (about %d steps)", o.epochs, o.epochs*perEpoch))
+		if !o.explicit["save-every"] {
+			o.saveEvery = 0
+			chose = append(chose, "-save-every 0")
+		}
+	}
+	if len(chose) == 0 {
+		return ""
+	}
+	for _, f := range []string{"batch", "epochs", "save-every"} {
+		// Through the flag set, so config.yaml records the values used.
+		if fl := o.fs.Lookup(f); fl != nil {
+			v := map[string]int{"batch": o.batch, "epochs": o.epochs, "save-every": o.saveEvery}[f]
+			_ = fl.Value.Set(strconv.Itoa(v)) // an int always parses
+		}
+	}
+	return fmt.Sprintf("a table of %d training rows: %s; give these flags to choose otherwise", n, strings.Join(chose, ", "))
+}
+
+// thresholdRows caps the training rows scored for the stored threshold
+// after every epoch: a percentile of 10,000 scores is stable, and scoring
+// 60,000 pictures each epoch would cost more than it tells.
+const thresholdRows = 10000
+
 func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, error) {
-	splits, err := dataset.Load(o.data)
+	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma})
 	if err != nil {
 		return nil, err
 	}
-	trainSet, valSet, err := splits.Train.Split(o.valFrac, o.seed)
+	all := splits.Train
+	trainSet, valSet := all, (*dataset.Dataset)(nil)
+	if o.valFrac > 0 {
+		if trainSet, valSet, err = all.Split(o.valFrac, o.seed); err != nil {
+			return nil, err
+		}
+	}
+	test, evalOn := splits.Test, "test split"
+	switch {
+	case test == nil && valSet != nil:
+		test, evalOn = valSet, "validation split"
+	case test == nil:
+		test, evalOn = trainSet, "training data (no test or validation split: -val-frac 0)"
+	}
+	unitRange := dataset.InUnitRange(trainSet) // before scaling: decides "none"
+	scaler, scaleKind, scaleWhy, err := fitScaler(o, trainSet, valSet, test)
 	if err != nil {
 		return nil, err
 	}
-	test := splits.Test
-	if test == nil {
-		test = valSet
+	if scaler != nil {
+		// min-max and global map the training data onto [0,1] (up to
+		// rounding); standard and robust do not.
+		unitRange = scaler.Kind == "minmax" || scaler.Kind == "global"
 	}
-	spec, err := o.spec.Spec([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed)
+	spec, err := o.spec.SpecFor([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed, unitRange)
 	if err != nil {
 		return nil, err
 	}
-	scaler, err := fitScaler(o, trainSet, valSet, test)
-	if err != nil {
-		return nil, err
+	if models.IsTabular(spec.InputShape) && o.loaded == nil {
+		if note := o.tableDefaults(trainSet.N); note != "" {
+			fmt.Fprintln(log, note)
+		}
 	}
 	// The lock is taken before anything is checked or written, so a second
 	// training started into the same -out fails before touching anything.
@@ -454,8 +562,15 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if o.loaded != nil {
 		verb = fmt.Sprintf("resuming from %s (epoch %d, step %d):", o.loaded.Path, o.loaded.State.Epoch, o.loaded.State.Step)
 	}
-	fmt.Fprintf(log, "%s %s (%d parameters) on %s: %d train, %d validation, %d test samples; run directory %s\n",
-		verb, spec.Kind, m.Params().Count(), trainSet.Name, trainSet.N, valSet.N, test.N, o.out)
+	valN := 0
+	if valSet != nil {
+		valN = valSet.N
+	}
+	if ls := dataset.LabelSummary(all); ls != "" {
+		fmt.Fprintf(log, "labels: %s of %s, left out of the features\n", ls, all.Name)
+	}
+	fmt.Fprintf(log, "%s %s %s (%d parameters, %s output) on %s: %d train, %d validation samples, scale %s; run directory %s\n",
+		verb, spec.Kind, network(spec), m.Params().Count(), outputName(spec), all.Name, trainSet.N, valN, scaleKind, o.out)
 	bar := false
 	if f, ok := log.(*os.File); ok {
 		bar = term.IsTerminal(int(f.Fd()))
@@ -463,11 +578,23 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	cfg.Progress = train.NewProgress(log, bar)
 	cfg.Meta = map[string]string{train.MetaConfig: string(effective)}
 	if scaler != nil {
-		b, err := json.Marshal(scaler)
-		if err != nil {
-			return nil, fmt.Errorf("encoding the scaler: %w", err)
+		if cfg.Meta[train.MetaScaler], err = train.EncodeMeta(scaler); err != nil {
+			return nil, err
 		}
-		cfg.Meta[train.MetaScaler] = string(b)
+	}
+	// Every checkpoint carries the threshold of its own weights: Fit writes
+	// cfg.Meta after AfterEpoch, so the best and the last file each get the
+	// threshold fitted on the training rows at their epoch.
+	thrRows := trainSet.Head(thresholdRows)
+	var thr train.Threshold
+	cfg.AfterEpoch = func(train.EpochStats) error {
+		t, err := fitThreshold(m, thrRows, o.thrPercentile, o.contamination)
+		if err != nil {
+			return fmt.Errorf("anomaly threshold: %w", err)
+		}
+		thr = t
+		cfg.Meta[train.MetaThreshold], err = train.EncodeMeta(t)
+		return err
 	}
 	res, err := train.Fit(ctx, m, trainSet, valSet, cfg)
 	if err != nil {
@@ -479,13 +606,24 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if res.Stopped != "" {
 		fmt.Fprintf(log, "%s\n", res.Stopped)
 	}
+	if err := finishFiles(o, res, len(res.History)); err != nil {
+		return nil, err
+	}
 	s := &summary{Model: spec.Kind, Data: o.data, Epochs: len(res.History), RunDir: o.out,
+		Network: network(spec), Output: outputName(spec), Scale: scaleKind, ScaleWhy: scaleWhy,
+		Labels: dataset.LabelSummary(all), TrainN: trainSet.N, EvalOn: evalOn, EvalN: test.N,
 		Checkpoint: res.Checkpoint, BestCheckpoint: res.BestCheckpoint, BestEpoch: res.BestEpoch, Stopped: res.Stopped}
+	if thr.Score != "" {
+		s.Threshold = &thr
+	}
 	for _, h := range res.History {
 		s.EpochSeconds = append(s.EpochSeconds, h.Seconds)
 	}
 	if n := len(res.History); n > 0 {
-		s.TrainLoss, s.ValLoss = res.History[n-1].TrainLoss, res.History[n-1].ValLoss
+		s.TrainLoss = res.History[n-1].TrainLoss
+		if v := res.History[n-1].ValLoss; !math.IsNaN(v) {
+			s.ValLoss = &v
+		}
 	}
 	if s.TestLoss, s.Parts, err = train.Evaluate(m, test, o.batch, o.seed); err != nil {
 		return nil, fmt.Errorf("test loss: %w", err)
@@ -500,7 +638,7 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 		}
 	}
 	s.TestMSE = eval.MSE(test.X, recon)
-	s.TestPSNR = eval.MeanPSNR(test.X, recon, test.Dim(), 1)
+	tabular := models.IsTabular(spec.InputShape)
 	if !o.noPCA {
 		pca, err := eval.FitPCA(trainSet.X, trainSet.N, trainSet.Dim(), min(spec.Latent, trainSet.N, trainSet.Dim()))
 		if err != nil {
@@ -509,6 +647,11 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 		v := eval.MSE(test.X, pca.Reconstruct(test.X, test.N))
 		s.PCAMSE = &v
 	}
+	if tabular {
+		return s, nil // PSNR and a picture mean nothing for table rows
+	}
+	psnr := eval.MeanPSNR(test.X, recon, test.Dim(), 1)
+	s.TestPSNR = &psnr
 	s.Picture = filepath.Join(o.out, "reconstructions.png")
 	n := min(20, test.N)
 	if err := eval.SaveReconstructionGrid(s.Picture, test.X[:n*test.Dim()], recon[:n*test.Dim()], n, test.C, test.H, test.W); err != nil {
@@ -517,47 +660,139 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	return s, nil
 }
 
+// fitThreshold is the anomaly threshold of m on (scaled) normal rows: the
+// percentile of their scores or, with contamination > 0, the score that
+// flags that share of them.
+func fitThreshold(m models.Model, normal *dataset.Dataset, percentile, contamination float64) (train.Threshold, error) {
+	scores, err := models.Scores(m, normal.X, normal.N)
+	if err != nil {
+		return train.Threshold{}, err
+	}
+	t := train.Threshold{Score: "recon", N: normal.N}
+	if _, ok := m.(models.Variational); ok {
+		t.Score = "elbo"
+	}
+	if contamination > 0 {
+		t.Contamination = contamination
+		t.Value, err = eval.ThresholdFromContamination(scores, contamination)
+	} else {
+		t.Percentile = percentile
+		t.Value, err = eval.Percentile(scores, percentile)
+	}
+	return t, err
+}
+
+// finishFiles makes the run directory hold what the flags promise once
+// Fit is done: without validation data the best checkpoint is the last,
+// and -save-every 0 keeps no epoch file beside last and best.
+func finishFiles(o *options, res *train.Result, epochs int) error {
+	if res.Checkpoint == "" {
+		return nil
+	}
+	if o.valFrac == 0 {
+		best := filepath.Join(o.out, train.BestName)
+		b, err := os.ReadFile(res.Checkpoint)
+		if err != nil {
+			return fmt.Errorf("copying the last checkpoint to %s: %w", best, err)
+		}
+		if err := os.WriteFile(best, b, 0o644); err != nil {
+			return fmt.Errorf("copying the last checkpoint to %s: %w", best, err)
+		}
+		res.BestCheckpoint, res.BestEpoch = best, epochs
+	}
+	if o.saveEvery == 0 {
+		err := os.Remove(filepath.Join(o.out, train.EpochName(epochs)))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("-save-every 0: %w", err)
+		}
+	}
+	return nil
+}
+
+// network is a spec's layer widths from input to code: "30-20-14-8".
+func network(s models.Spec) string {
+	parts := []string{strconv.Itoa(s.InputDim())}
+	for _, h := range s.Hidden {
+		parts = append(parts, strconv.Itoa(h))
+	}
+	for _, c := range s.Channels {
+		parts = append(parts, "conv"+strconv.Itoa(c))
+	}
+	return strings.Join(append(parts, strconv.Itoa(s.Latent)), "-")
+}
+
+func outputName(s models.Spec) string {
+	if s.Output == "identity" {
+		return models.OutputLinear
+	}
+	return s.Output
+}
+
 func printSummary(w io.Writer, s *summary) {
-	fmt.Fprintf(w, "\n%s autoencoder, %d epochs on %s\n", s.Model, s.Epochs, s.Data)
-	fmt.Fprintf(w, "  test MSE   %.5f   (PSNR %.2f dB)\n", s.TestMSE, s.TestPSNR)
+	fmt.Fprintf(w, "\n%s autoencoder %s (%s output), %d epochs on %s (%d training rows)\n", s.Model, s.Network, s.Output, s.Epochs, s.Data, s.TrainN)
+	scale := s.Scale
+	if s.ScaleWhy != "" {
+		scale += " (auto: " + s.ScaleWhy + ")"
+	}
+	fmt.Fprintf(w, "  scale      %s\n", scale)
+	if s.Labels != "" {
+		fmt.Fprintf(w, "  labels     %s, not a feature\n", s.Labels)
+	}
+	fmt.Fprintf(w, "  on the %s, n=%d:\n", s.EvalOn, s.EvalN)
+	if s.TestPSNR != nil {
+		fmt.Fprintf(w, "  MSE        %.5f   (PSNR %.2f dB)\n", s.TestMSE, *s.TestPSNR)
+	} else {
+		fmt.Fprintf(w, "  MSE        %.5f   (scaled units)\n", s.TestMSE)
+	}
 	if s.PCAMSE != nil {
 		fmt.Fprintf(w, "  PCA MSE    %.5f   (same number of components, fitted on the same training data)\n", *s.PCAMSE)
 	}
-	fmt.Fprintf(w, "  test loss  %.5f\n", s.TestLoss)
+	fmt.Fprintf(w, "  loss       %.5f\n", s.TestLoss)
 	for _, k := range slices.Sorted(maps.Keys(s.Parts)) {
 		fmt.Fprintf(w, "  %-10s %.5f\n", k, s.Parts[k])
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Figures)) {
 		fmt.Fprintf(w, "  %-20s %.5f\n", k, s.Figures[k])
 	}
+	if t := s.Threshold; t != nil {
+		how := fmt.Sprintf("percentile %g", t.Percentile)
+		if t.Contamination > 0 {
+			how = fmt.Sprintf("contamination %g", t.Contamination)
+		}
+		fmt.Fprintf(w, "  threshold  %.6g (%s score, %s of %d training rows; stored in the checkpoints)\n", t.Value, t.Score, how, t.N)
+	}
 	if s.Checkpoint == "" {
 		fmt.Fprintf(w, "  checkpoint none (no epoch was trained)\n")
 	} else {
-		fmt.Fprintf(w, "  checkpoint %s (best validation: %s)\n", s.Checkpoint, s.BestCheckpoint)
+		fmt.Fprintf(w, "  checkpoint %s (best: %s, epoch %d)\n", s.Checkpoint, s.BestCheckpoint, s.BestEpoch)
 	}
 	if s.Stopped != "" {
 		fmt.Fprintf(w, "  stopped    %s\n", s.Stopped)
 	}
-	fmt.Fprintf(w, "  picture    %s\n", s.Picture)
+	if s.Picture != "" {
+		fmt.Fprintf(w, "  picture    %s\n", s.Picture)
+	}
 }
 
-// fitScaler fits the -scale scaler on the training split and applies it to
-// every split, so that the model and cmd/eval see the same features.
-func fitScaler(o *options, sets ...*dataset.Dataset) (*dataset.Scaler, error) {
-	kind := o.scale
+// fitScaler fits the -scale scaler on the training split (auto: the
+// policy of dataset.AutoScale) and applies it to every split, so that the
+// model and the eval command see the same features. It returns the kind
+// applied and, for auto, why.
+func fitScaler(o *options, sets ...*dataset.Dataset) (sc *dataset.Scaler, kind, why string, err error) {
+	kind = o.scale
 	if kind == "auto" {
-		kind = "none"
-		if strings.EqualFold(filepath.Ext(o.data), ".csv") {
-			kind = "minmax"
-		}
+		kind, why = dataset.AutoScale(sets[0])
 	}
 	if kind == "none" {
-		return nil, nil
+		if o.clip > 0 {
+			return nil, "", "", fmt.Errorf("-clip %g needs a scaler; -scale %s leaves data unscaled", o.clip, o.scale)
+		}
+		return nil, kind, why, nil
 	}
-	sc, err := dataset.FitScaler(kind, sets[0])
-	if err != nil {
-		return nil, fmt.Errorf("-scale: %w", err)
+	if sc, err = dataset.FitScaler(kind, sets[0]); err != nil {
+		return nil, "", "", fmt.Errorf("-scale: %w", err)
 	}
+	sc.Clip = float32(o.clip)
 	seen := map[*dataset.Dataset]bool{}
 	for _, d := range sets {
 		if d == nil || seen[d] {
@@ -565,8 +800,55 @@ func fitScaler(o *options, sets ...*dataset.Dataset) (*dataset.Scaler, error) {
 		}
 		seen[d] = true
 		if err := sc.Apply(d); err != nil {
-			return nil, fmt.Errorf("-scale: %w", err)
+			return nil, "", "", fmt.Errorf("-scale: %w", err)
 		}
 	}
-	return sc, nil
+	return sc, kind, why, nil
+}
+
+// TrainingSource is the data a run trained on, as its checkpoint's stored
+// configuration says: the eval command fits what it needs (PCA, kNN, a
+// threshold) on it rather than on the data it scores.
+type TrainingSource struct {
+	Data, LabelColumn string
+	Delimiter         rune
+	ValFrac           float64
+	Seed              uint64
+}
+
+// StoredSource reads the training source from a checkpoint written by this
+// command; it is nil when the checkpoint holds no run configuration.
+func StoredSource(l *train.Loaded) (*TrainingSource, error) {
+	stored, ok := l.Meta[train.MetaConfig]
+	if !ok {
+		return nil, nil
+	}
+	o := &options{}
+	fs := newFlags(o)
+	v, err := config.Parse(l.Path+" (stored config)", []byte(stored), fs, notInConfig...)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Apply(fs, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	comma, err := dataset.ParseDelimiter(o.delim)
+	if err != nil {
+		return nil, err
+	}
+	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, ValFrac: o.valFrac, Seed: o.seed}, nil
+}
+
+// Load reads the source and returns the training split exactly as the run
+// made it (before scaling).
+func (s *TrainingSource) Load() (*dataset.Dataset, error) {
+	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter})
+	if err != nil {
+		return nil, err
+	}
+	if s.ValFrac == 0 {
+		return splits.Train, nil
+	}
+	tr, _, err := splits.Train.Split(s.ValFrac, s.Seed)
+	return tr, err
 }
