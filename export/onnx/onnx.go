@@ -63,6 +63,9 @@ func build(m models.Model, sc *dataset.Scaler, opts Options) (*modelProto, error
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("onnx export: %w", err)
 	}
+	if sc != nil && sc.Clip > 0 {
+		return nil, fmt.Errorf("onnx export: the model's scaler clips scaled values to ±%g (-clip), which the exporter does not write yet; export a model trained without -clip", sc.Clip)
+	}
 	part := opts.Part
 	if part == "" {
 		part = PartFull

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -268,6 +269,12 @@ func (o *options) loadResume() error {
 	return nil
 }
 
+// holdsCheckpoint reports whether dir has any .safetensors file.
+func holdsCheckpoint(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	return len(files) > 0
+}
+
 // loadError marks a checkpoint that could not be read: the work failed
 // (exit 1), the flags were fine.
 type loadError struct{ error }
@@ -486,7 +493,7 @@ func (o *options) tableDefaults(n int) string {
 // 60,000 pictures each epoch would cost more than it tells.
 const thresholdRows = 10000
 
-func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, error) {
+func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary, err error) {
 	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma})
 	if err != nil {
 		return nil, err
@@ -526,11 +533,21 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (*summary, e
 	}
 	// The lock is taken before anything is checked or written, so a second
 	// training started into the same -out fails before touching anything.
+	_, statErr := os.Stat(o.out)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	rd, err := train.OpenRunDir(o.out)
 	if err != nil {
 		return nil, err
 	}
 	defer rd.Close()
+	defer func() {
+		// A run that failed before its first checkpoint leaves no directory
+		// it created behind (an interrupted one has saved a checkpoint).
+		if err != nil && created && !holdsCheckpoint(o.out) {
+			rd.Close()
+			os.RemoveAll(o.out)
+		}
+	}()
 	var m models.Model
 	if o.loaded != nil {
 		if got, want := o.loaded.Model.Spec().JSON(), spec.JSON(); got != want {

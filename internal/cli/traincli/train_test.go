@@ -282,3 +282,19 @@ func TestTrainCSVStoresScaler(t *testing.T) {
 	require.Len(t, sc.A, 4)
 	assert.InDelta(t, 1000, sc.A[1], 1e-3, "min of column b on the training split")
 }
+
+// TestFailedStartLeavesNoDirectory: a run that fails before its first
+// checkpoint (here a batch larger than the data) removes the run
+// directory it created, and leaves one it did not create in place.
+func TestFailedStartLeavesNoDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := runCmd("-model", "basic", "-no-pca", "-epochs", "1", "-batch", "100000", "-out", dir)
+	require.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, "larger than the")
+	assert.NoDirExists(t, dir)
+
+	mine := t.TempDir()
+	code, _, stderr = runCmd("-model", "basic", "-no-pca", "-epochs", "1", "-batch", "100000", "-out", mine)
+	require.Equal(t, 1, code, stderr)
+	assert.DirExists(t, mine, "a directory the user made stays")
+}
