@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hourglass-ml/hourglass/eval"
@@ -274,7 +276,14 @@ func section(out string, r *Result) eval.ReportSection {
 // the run directory) followed by the evaluation's.
 func settings(info ReportInfo) string {
 	var b strings.Builder
-	if info.TrainConfig != "" {
+	var kv map[string]any
+	if json.Unmarshal([]byte(info.TrainConfig), &kv) == nil {
+		// Checkpoints store the run's settings as a JSON object.
+		b.WriteString("# training\n")
+		for _, k := range slices.Sorted(maps.Keys(kv)) {
+			fmt.Fprintf(&b, "%s: %v\n", k, kv[k])
+		}
+	} else if info.TrainConfig != "" {
 		b.WriteString("# training\n")
 		for _, line := range strings.Split(strings.TrimSpace(info.TrainConfig), "\n") {
 			if !strings.HasPrefix(strings.TrimSpace(line), "#") {

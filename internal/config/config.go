@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -297,4 +298,26 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// MarshalJSON is the effective configuration of fs as one JSON object
+// (flag name → value), for checkpoint metadata, which is JSON throughout;
+// Parse reads it back like the YAML file.
+func MarshalJSON(fs *flag.FlagSet, exclude ...string) ([]byte, error) {
+	m := map[string]any{}
+	fs.VisitAll(func(fl *flag.Flag) {
+		if contains(exclude, fl.Name) {
+			return
+		}
+		var x any = fl.Value.String()
+		if g, ok := fl.Value.(flag.Getter); ok {
+			x = g.Get()
+		}
+		m[fl.Name] = x
+	})
+	b, err := json.Marshal(m) // map keys come out sorted
+	if err != nil {
+		return nil, fmt.Errorf("encoding the configuration: %w", err)
+	}
+	return b, nil
 }

@@ -568,10 +568,6 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 	}
 	cfg.Run = rd
 	header := "hourglass train configuration: repeat this run with  hourglass train -config " + filepath.Join(o.out, ConfigName)
-	effective, err := config.Marshal(o.fs, header, notInConfig...)
-	if err != nil {
-		return nil, err
-	}
 	if err := config.WriteFile(filepath.Join(o.out, ConfigName), o.fs, header, notInConfig...); err != nil {
 		return nil, err
 	}
@@ -593,7 +589,11 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		bar = term.IsTerminal(int(f.Fd()))
 	}
 	cfg.Progress = train.NewProgress(log, bar)
-	cfg.Meta = map[string]string{train.MetaConfig: string(effective)}
+	stored, err := config.MarshalJSON(o.fs, notInConfig...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Meta = map[string]string{train.MetaConfig: string(stored)}
 	if scaler != nil {
 		if cfg.Meta[train.MetaScaler], err = train.EncodeMeta(scaler); err != nil {
 			return nil, err

@@ -298,3 +298,29 @@ func TestFailedStartLeavesNoDirectory(t *testing.T) {
 	require.Equal(t, 1, code, stderr)
 	assert.DirExists(t, mine, "a directory the user made stays")
 }
+
+// TestCheckpointMetadataIsJSON: every metadata value but the format tag is
+// JSON, so Python reads the stored settings with json.loads.
+func TestCheckpointMetadataIsJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := runCmd("-model", "basic", "-no-pca", "-epochs", "1", "-batch", "64", "-out", dir)
+	require.Equal(t, 0, code, stderr)
+	f, err := checkpoint.Load(filepath.Join(dir, "last.safetensors"))
+	require.NoError(t, err)
+	assert.Equal(t, "hourglass/1", f.Metadata["format"])
+	for k, v := range f.Metadata {
+		if k == "format" {
+			continue
+		}
+		var x any
+		assert.NoError(t, json.Unmarshal([]byte(v), &x), "metadata %q is not JSON: %.80s", k, v)
+	}
+	var settings map[string]any
+	require.NoError(t, json.Unmarshal([]byte(f.Metadata[train.MetaConfig]), &settings))
+	assert.Equal(t, 1.0, settings["epochs"])
+	assert.Equal(t, "basic", settings["model"])
+
+	// And -resume reads it back.
+	code, _, stderr = runCmd("-resume", dir, "-epochs", "2")
+	require.Equal(t, 0, code, stderr)
+}
