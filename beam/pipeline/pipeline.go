@@ -119,7 +119,7 @@ func Build(s beam.Scope, opt Options) (beam.PCollection, error) {
 	m.Close()
 	cleanup()
 	if !hasThr && opt.Threshold == nil {
-		return beam.PCollection{}, fmt.Errorf("beam pipeline: checkpoint %s has no anomaly threshold: give one (--threshold) or fit one with hourglass train", opt.Checkpoint)
+		return beam.PCollection{}, fmt.Errorf("beam pipeline: checkpoint %s has no anomaly threshold: give one (--threshold) or store one with hourglass.Train or Model.FitThreshold", opt.Checkpoint)
 	}
 
 	s = s.Scope("hourglass")

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/direct"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -248,6 +249,40 @@ func TestPipelineScoresEveryRowLikeModelScore(t *testing.T) {
 			assert.Len(t, got, total)
 		})
 	}
+}
+
+// TestPipelineOnPrismMatchesDirect runs the pipeline on prism, Beam's
+// portable local runner (the Fn API path Flink, Spark and Dataflow use,
+// with DoFns serialized to the worker), and checks that it writes what the
+// direct runner writes.
+func TestPipelineOnPrismMatchesDirect(t *testing.T) {
+	ckpt := trained(t)
+	dir := t.TempDir()
+	writeCSVShard(t, filepath.Join(dir, "a.csv"), 0, 150, "x0,x1,x2,x3,x4,x5", 0)
+	writeCSVShard(t, filepath.Join(dir, "b.csv"), 150, 70, "", 0)
+	thr := 0.01
+	out := map[string]string{}
+	for _, runner := range []string{"direct", "prism"} {
+		prefix := filepath.Join(dir, runner, "batch")
+		p, s := beam.NewPipelineWithRoot()
+		_, err := Build(s, Options{Input: filepath.Join(dir, "*.csv"), Checkpoint: ckpt, Output: prefix, Shards: 2, Chunk: 50, Codes: "csv", Threshold: &thr})
+		require.NoError(t, err)
+		_, err = beam.Run(context.Background(), runner, p)
+		require.NoError(t, err, runner)
+		for _, kind := range []string{"scores", "codes"} {
+			for i := range 2 {
+				b, err := os.ReadFile(ShardName(prefix, kind, i, 2, "csv"))
+				require.NoError(t, err)
+				out[runner+kind+strconv.Itoa(i)] += string(b)
+			}
+		}
+	}
+	for k, v := range out {
+		if strings.HasPrefix(k, "prism") {
+			assert.Equal(t, out["direct"+strings.TrimPrefix(k, "prism")], v, k)
+		}
+	}
+	assert.Equal(t, 220+2, strings.Count(out["directscores0"]+out["directscores1"], "\n"))
 }
 
 // TestPipelineAgreesWithHourglassEval checks one shard's scores against

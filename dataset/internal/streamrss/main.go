@@ -34,14 +34,15 @@ func main() {
 	batch := flag.Int("batch", 64, "batch size")
 	epochs := flag.Int("epochs", 2, "epochs to read")
 	dir := flag.String("dir", "", "directory for the shards (default: a temporary one, removed after)")
+	whole := flag.Bool("whole", false, "for comparison: load every shard into memory instead of streaming")
 	flag.Parse()
-	if err := run(*rows, *dim, *shards, *format, *buffer, *batch, *epochs, *dir); err != nil {
+	if err := run(*rows, *dim, *shards, *format, *buffer, *batch, *epochs, *dir, *whole); err != nil {
 		fmt.Fprintln(os.Stderr, "streamrss:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows, dim, shards int, format string, buffer, batch, epochs int, dir string) error {
+func run(rows, dim, shards int, format string, buffer, batch, epochs int, dir string, whole bool) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "streamrss")
 		if err != nil {
@@ -64,6 +65,16 @@ func run(rows, dim, shards int, format string, buffer, batch, epochs int, dir st
 	}
 	before := peakRSS()
 	start := time.Now()
+	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+	if whole {
+		x, err := loadWhole(dir)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("loaded %d values whole in %.1fs; peak RSS: %s after writing the shards, %s after loading\n",
+			len(x), time.Since(start).Seconds(), mib(before), mib(peakRSS()))
+		return nil
+	}
 	st, err := dataset.OpenStream(dir, dataset.StreamOptions{BatchSize: batch, Buffer: buffer, Seed: 1})
 	if err != nil {
 		return err
@@ -86,7 +97,6 @@ func run(rows, dim, shards int, format string, buffer, batch, epochs int, dir st
 			sum += float64(buf[0])
 		}
 	}
-	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 	fmt.Printf("data: %d samples × %d float32 = %s in memory (%s on disk as %d %s shards)\n",
 		rows, dim, mib(int64(rows)*int64(dim)*4), mib(onDisk), shards, format)
 	fmt.Printf("shuffle buffer: %d samples = %s (%.1f× smaller than the data)\n",
@@ -95,6 +105,39 @@ func run(rows, dim, shards int, format string, buffer, batch, epochs int, dir st
 		epochs, st.NumBatches(), batch, time.Since(start).Seconds(), sum)
 	fmt.Printf("peak RSS: %s after writing the shards, %s after streaming\n", mib(before), mib(peakRSS()))
 	return nil
+}
+
+// loadWhole reads every shard into one slice, as loading a data set whole
+// does.
+func loadWhole(dir string) ([]float32, error) {
+	paths, err := dataset.ShardPaths(dir)
+	if err != nil {
+		return nil, err
+	}
+	var x []float32
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		r, err := dataset.OpenShard(f, p, "")
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		row := make([]float32, r.Dim())
+		for {
+			if _, err := r.Next(row); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				f.Close()
+				return nil, err
+			}
+			x = append(x, row...)
+		}
+		f.Close()
+	}
+	return x, nil
 }
 
 // writeShard writes n samples, row r of shard s being sin-based values.
