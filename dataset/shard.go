@@ -15,6 +15,10 @@ import (
 	"strings"
 )
 
+// maxSampleValues bounds one sample (2048×2048 values) so a hostile header
+// cannot make a reader allocate gigabytes for its row buffer.
+const maxSampleValues = 1 << 22
+
 // Shard formats ShardReader reads.
 const (
 	FormatCSV = "csv"
@@ -241,6 +245,13 @@ func (s *ShardReader) openNPY(br *bufio.Reader) error {
 		}
 		shape = append(shape, n)
 	}
+	per := 1
+	for _, d := range shape[min(1, len(shape)):] {
+		if d > maxSampleValues || per*d > maxSampleValues {
+			return fmt.Errorf(".npy shape %v: a sample must hold between 1 and %d values", shape, maxSampleValues)
+		}
+		per *= d
+	}
 	switch len(shape) {
 	case 1:
 		s.c, s.h, s.w = 1, 1, 1
@@ -253,8 +264,8 @@ func (s *ShardReader) openNPY(br *bufio.Reader) error {
 	default:
 		return fmt.Errorf(".npy shape %v: want (n,), (n, features), (n, h, w) or (n, c, h, w)", shape)
 	}
-	if s.Dim() < 1 || s.Dim() > 1<<26 {
-		return fmt.Errorf(".npy shape %v: a sample must hold between 1 and 2^26 values", shape)
+	if s.Dim() < 1 || s.Dim() > maxSampleValues {
+		return fmt.Errorf(".npy shape %v: a sample must hold between 1 and %d values", shape, maxSampleValues)
 	}
 	s.rows = shape[0]
 	var size int
@@ -309,8 +320,8 @@ func (s *ShardReader) openIDX(br *bufio.Reader) error {
 		}
 		dims[i] = int(binary.BigEndian.Uint32(b[:]))
 	}
-	if dims[1] < 1 || dims[2] < 1 || dims[1]*dims[2] > 1<<26 {
-		return fmt.Errorf("IDX dims %v: images must be between 1 and 2^26 values", dims)
+	if dims[1] < 1 || dims[2] < 1 || dims[1] > maxSampleValues || dims[1]*dims[2] > maxSampleValues {
+		return fmt.Errorf("IDX dims %v: images must hold between 1 and %d values", dims, maxSampleValues)
 	}
 	s.c, s.h, s.w, s.rows = 1, dims[1], dims[2], dims[0]
 	s.next = s.fixedRows(br, 1, func(b []byte, dst []float32) {

@@ -316,3 +316,29 @@ func TestMemorySourceGivesBatchersBatches(t *testing.T) {
 	_, err = NewMemorySource(d, 24, 1)
 	assert.ErrorContains(t, err, "batch size 24 is larger than its 23 samples")
 }
+
+func FuzzOpenShard(f *testing.F) {
+	f.Add([]byte("a,b\n1,2\n3,4\n"), uint8(0))
+	f.Add(npyBytes("<f4", []int{2, 2}, []float64{1, 2, 3, 4}), uint8(1))
+	var idx bytes.Buffer
+	require.NoError(f, WriteIDX(&idx, []int{2, 1, 2}, []byte{0, 255, 51, 102}))
+	f.Add(idx.Bytes(), uint8(2))
+	formats := []string{FormatCSV, FormatNPY, FormatIDX}
+	f.Fuzz(func(t *testing.T, b []byte, format uint8) {
+		r, err := OpenShard(bytes.NewReader(b), "fuzz", formats[int(format)%len(formats)])
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		require.LessOrEqual(t, r.Dim(), maxSampleValues)
+		row := make([]float32, r.Dim())
+		for range 1 << 12 { // gzip can hold many rows in few bytes
+			if _, err := r.Next(row); err != nil {
+				return
+			}
+			for _, v := range row {
+				require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0), "rows hold finite values only")
+			}
+		}
+	})
+}
