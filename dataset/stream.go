@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -395,6 +396,118 @@ func (s *Stream) closeShard() error {
 		return fmt.Errorf("stream %s: closing shard: %w", s.name, err)
 	}
 	return nil
+}
+
+// Each calls fn with every sample, in shard-name and file order (x is
+// reused: copy what you keep), for passes that need all the data in a fixed
+// order — fitting a scaler, scoring, evaluation. It does not disturb the
+// epoch position of Next.
+func (s *Stream) Each(fn func(x []float32) error) error {
+	row := make([]float32, s.Dim())
+	for _, p := range s.shards {
+		err := func() error {
+			f, err := os.Open(p)
+			if err != nil {
+				return fmt.Errorf("shard %s: %w", p, err)
+			}
+			defer f.Close()
+			r, err := OpenShard(f, p, s.opt.Format)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			if r.Dim() != s.Dim() {
+				return fmt.Errorf("shard %s: samples now hold %d values, not %d as when opened; was it changed?", p, r.Dim(), s.Dim())
+			}
+			for {
+				if _, err := r.Next(row); errors.Is(err, io.EOF) {
+					return nil
+				} else if err != nil {
+					return err
+				}
+				if err := fn(row); err != nil {
+					return err
+				}
+			}
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FitScalerStream fits a scaler like FitScaler on every sample of s, in
+// one pass (minmax) or two (standard) over the shards, so the result equals
+// FitScaler's on the shards loaded whole in name order.
+func FitScalerStream(kind string, s *Stream) (*Scaler, error) {
+	switch kind {
+	case "none":
+		return &Scaler{Kind: "none"}, nil
+	case "minmax", "standard":
+	default:
+		return nil, fmt.Errorf("scaler: unknown kind %q; use one of %q", kind, ScalerKinds())
+	}
+	dim := s.Dim()
+	sc := &Scaler{Kind: kind, A: make([]float32, dim), B: make([]float32, dim)}
+	n := 0
+	if kind == "minmax" {
+		lo, hi := make([]float32, dim), make([]float32, dim)
+		err := s.Each(func(x []float32) error {
+			if n == 0 {
+				copy(lo, x)
+				copy(hi, x)
+			}
+			for j, v := range x {
+				lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scaler %s on %s: %w", kind, s.name, err)
+		}
+		for j := range dim {
+			sc.A[j], sc.B[j] = lo[j], 1
+			if r := float64(hi[j]) - float64(lo[j]); r > 0 {
+				sc.B[j] = float32(1 / r)
+			}
+		}
+	} else {
+		mean, vari := make([]float64, dim), make([]float64, dim)
+		err := s.Each(func(x []float32) error {
+			for j, v := range x {
+				mean[j] += float64(v)
+			}
+			n++
+			return nil
+		})
+		if err == nil {
+			for j := range mean {
+				mean[j] /= float64(n)
+			}
+			err = s.Each(func(x []float32) error {
+				for j, v := range x {
+					dv := float64(v) - mean[j]
+					vari[j] += dv * dv
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scaler %s on %s: %w", kind, s.name, err)
+		}
+		for j := range dim {
+			sc.A[j], sc.B[j] = float32(mean[j]), 1
+			if sd := math.Sqrt(vari[j] / float64(n)); sd > 0 {
+				sc.B[j] = float32(1 / sd)
+			}
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, fmt.Errorf("scaler %s fitted on %s: %w", kind, s.name, err)
+	}
+	return sc, nil
 }
 
 // Close closes the open shard.

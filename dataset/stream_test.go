@@ -342,3 +342,26 @@ func FuzzOpenShard(f *testing.F) {
 		}
 	})
 }
+
+func TestFitScalerStreamEqualsFitScalerOnTheWholeData(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.csv"), []byte("x,y\n1,-2\n3,5\n"))
+	writeFile(t, filepath.Join(dir, "b.csv"), []byte("x,y\n0.5,7\n9,7\n-4,7\n"))
+	s, err := OpenStream(dir, StreamOptions{BatchSize: 1})
+	require.NoError(t, err)
+	whole := &Dataset{Name: "whole", N: 5, C: 1, H: 1, W: 2, X: []float32{1, -2, 3, 5, 0.5, 7, 9, 7, -4, 7}}
+	var seen []float32
+	require.NoError(t, s.Each(func(x []float32) error { seen = append(seen, x...); return nil }))
+	assert.Equal(t, whole.X, seen, "Each visits shards in name order, rows in file order")
+	for _, kind := range []string{"minmax", "standard", "none"} {
+		t.Run(kind, func(t *testing.T) {
+			want, err := FitScaler(kind, whole)
+			require.NoError(t, err)
+			got, err := FitScalerStream(kind, s)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+	_, err = FitScalerStream("robust", s)
+	assert.ErrorContains(t, err, `unknown kind "robust"`)
+}
