@@ -265,16 +265,20 @@ func (f *scoreFn) Setup(ctx context.Context) error {
 }
 
 func (f *scoreFn) ProcessElement(ctx context.Context, c Chunk, emit func(int, Scored)) error {
-	scores, err := f.model.Score(c.X)
+	out := Scored{File: c.File, Pos: c.Pos}
+	var err error
+	if f.Codes { // scores and codes from one pass of the graph
+		var o *hourglass.Outputs
+		if o, err = f.model.Run(c.X); err == nil {
+			out.Scores, out.Codes = o.Scores, o.Codes
+		}
+	} else {
+		out.Scores, err = f.model.Score(c.X)
+	}
 	if err != nil {
 		return fmt.Errorf("scoring %s from row %d: %w", c.File, c.Pos[0], err)
 	}
-	out := Scored{File: c.File, Pos: c.Pos, Scores: scores, Flags: eval.Flag(scores, f.thr)}
-	if f.Codes {
-		if out.Codes, err = f.model.Encode(c.X); err != nil {
-			return fmt.Errorf("encoding %s from row %d: %w", c.File, c.Pos[0], err)
-		}
-	}
+	out.Flags = eval.Flag(out.Scores, f.thr)
 	f.rows.Inc(ctx, int64(len(c.Pos)))
 	emit(shardOf(c.File, c.Pos[0], f.Shards), out)
 	return nil
