@@ -189,18 +189,29 @@ func TestSubsample(t *testing.T) {
 	assert.Equal(t, s, subsample(100, 10, 1))
 }
 
-func TestSampleNeedsVariational(t *testing.T) {
+func TestSamplePlainAutoencoderUsesTheMixture(t *testing.T) {
 	f := getFixture(t)
-	_, err := Sample(f.model, f.test, 1, t.TempDir())
-	assert.ErrorContains(t, err, "variational")
+	out := t.TempDir()
+	r, err := Sample(f.model, f.train, f.test, 1, out)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"samples.png", "interpolation.png"}, r.Images)
+	assert.Equal(t, float64(SamplerComponents), r.Figures["gmm_components"])
+	// A plain autoencoder's codes are nowhere near N(0, I): the mixture
+	// fitted on them explains test codes far better than the prior would.
+	assert.Greater(t, r.Figures["gmm_test_loglik"], r.Figures["prior_test_loglik"]+10)
+	// Fitted on training codes, it explains them at least as well as unseen ones.
+	assert.Greater(t, r.Figures["gmm_train_loglik"], r.Figures["gmm_test_loglik"]-5)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "no prior")
 	_, err = NegELBOScores(f.model, f.test)
+	assert.ErrorContains(t, err, "variational")
+	_, err = ImportanceBound(f.model, f.test, 5, 1)
 	assert.ErrorContains(t, err, "variational")
 }
 
 func TestSampleFallback(t *testing.T) {
 	f := getFixture(t)
 	out := t.TempDir()
-	r, err := Sample(fakeVAE{f.model}, f.test, 1, out)
+	r, err := Sample(fakeVAE{f.model}, f.train, f.test, 1, out)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"samples.png", "interpolation.png"}, r.Images)
 	for _, name := range r.Images {
@@ -215,9 +226,10 @@ func TestVAESampleAndNegELBO(t *testing.T) {
 	spec.InitSeed = 3
 	m, err := models.New(spec)
 	require.NoError(t, err)
-	r, err := Sample(m, f.test, 1, t.TempDir())
+	r, err := Sample(m, f.train, f.test, 1, t.TempDir())
 	require.NoError(t, err)
 	assert.Len(t, r.Images, 2)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "prior draws")
 
 	// The scores equal the training objective on one sample with ε = 0.
 	d := f.test.Head(4)
@@ -422,4 +434,56 @@ func TestJSONDropsNaN(t *testing.T) {
 	j := r.JSON()
 	assert.Nil(t, j["a"])
 	assert.Equal(t, 1.0, j["b"])
+}
+
+func TestImportanceBoundTightensWithK(t *testing.T) {
+	f := getFixture(t)
+	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	spec.InitSeed = 3
+	m, err := models.New(spec)
+	require.NoError(t, err)
+	d := f.test.Head(100)
+	var prev float64
+	for i, k := range []int{1, 5, 50} {
+		b, err := ImportanceBound(m, d, k, 7)
+		require.NoError(t, err)
+		require.Len(t, b.NegLogLik, d.N)
+		bound, elbo := mean(b.NegLogLik), mean(b.NegELBO)
+		if k == 1 {
+			// One draw: the bound is the one-draw ELBO, sample by sample.
+			assert.InDeltaSlice(t, b.NegELBO, b.NegLogLik, 1e-9)
+			// ... and on average the training loss (which draws its own ε).
+			loss, _, err := train.Evaluate(m, d, 50, 1)
+			require.NoError(t, err)
+			assert.InEpsilon(t, loss, elbo, 0.01, "one-draw ELBO against the training loss")
+		} else {
+			// log p̂_k rises with k on average (Burda et al., theorem 1).
+			assert.Less(t, bound, prev, "k=%d against k=%d", k, []int{1, 5, 50}[i-1])
+			assert.Less(t, bound, elbo, "k=%d bound against the one-draw ELBO of the same draws", k)
+		}
+		prev = bound
+	}
+	_, err = ImportanceBound(m, d, 0, 1)
+	assert.ErrorContains(t, err, "k=0")
+}
+
+func TestReconReportsTheBoundForVariationalKinds(t *testing.T) {
+	f := getFixture(t)
+	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	spec.InitSeed = 3
+	m, err := models.New(spec)
+	require.NoError(t, err)
+	d := f.test.Head(20)
+	r, err := Recon(m, d, t.TempDir())
+	require.NoError(t, err)
+	b, err := ImportanceBound(m, d, DefaultIWAESamples, 1)
+	require.NoError(t, err)
+	assert.Equal(t, float64(DefaultIWAESamples), r.Figures["iwae_k"])
+	assert.InDelta(t, mean(b.NegLogLik), r.Figures["neg_log_lik_iwae"], 1e-9)
+	assert.Less(t, r.Figures["neg_log_lik_iwae"], r.Figures["neg_elbo_mc"])
+	plain, err := Recon(f.model, d, t.TempDir())
+	require.NoError(t, err)
+	assert.NotContains(t, plain.Figures, "neg_log_lik_iwae")
 }

@@ -27,6 +27,15 @@ func Recon(m models.Model, test *dataset.Dataset, out string) (*Result, error) {
 	r.Figures["mse"] = eval.MSE(test.X, recon)
 	r.Figures["compression_ratio"] = float64(spec.InputDim()) / float64(spec.Latent)
 	r.Figures["n"] = float64(test.N)
+	if IsVariational(m) {
+		// Seeded with 1, so the figure is the same from run to run.
+		b, err := ImportanceBound(m, test, DefaultIWAESamples, 1)
+		if err != nil {
+			return nil, err
+		}
+		r.Figures["neg_log_lik_iwae"], r.Figures["neg_elbo_mc"] = mean(b.NegLogLik), mean(b.NegELBO)
+		r.Figures["iwae_k"] = float64(b.K)
+	}
 	if inUnitRange(test.X) {
 		r.Figures["bce"] = eval.BCE(test.X, recon)
 		r.Figures["psnr"] = eval.MeanPSNR(test.X, recon, test.Dim(), 1)

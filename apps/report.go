@@ -103,6 +103,9 @@ var figureInfo = map[string]FigureInfo{
 	"ssim":              {"Structural similarity", "0 to 1", "Agreement of local brightness, contrast and structure between input and reconstruction; 1 is identical."},
 	"compression_ratio": {"Compression ratio", "× (values per code value)", "Input values divided by code size: how much the bottleneck compresses."},
 	"n":                 {"Samples", "count", "Number of samples the figures of this section are measured on."},
+	"neg_log_lik_iwae":  {"Importance-weighted bound (−log p̂_k)", "nats per image", "Negative log-likelihood bound from k posterior draws per test image (IWAE); tighter than the one-draw ELBO, lower is better."},
+	"neg_elbo_mc":       {"Negative ELBO, one draw", "nats per image", "The first of the same draws alone: the training loss's yardstick, for comparison with the bound."},
+	"iwae_k":            {"IWAE draws", "count", "Posterior draws per image behind the importance-weighted bound."},
 
 	"noisy_mse":           {"MSE of the noisy input", "per value (MSE)", "Error of the corrupted images against the clean ones: the starting point."},
 	"denoised_mse":        {"MSE of the denoised output", "per value (MSE)", "Error of the model's output for the corrupted images against the clean ones; lower than the noisy MSE means the model removes noise."},
@@ -142,6 +145,11 @@ var figureInfo = map[string]FigureInfo{
 	"pca_psnr":               {"PCA PSNR", "dB", "Peak signal-to-noise ratio of the PCA baseline's reconstructions."},
 	"pca_ssim":               {"PCA SSIM", "0 to 1", "Structural similarity of the PCA baseline's reconstructions."},
 	"pca_explained_variance": {"Variance explained by PCA", "fraction", "Share of the training data's variance the PCA components keep."},
+
+	"gmm_components":    {"Mixture components", "count", "Gaussian components of the latent sampler fitted on the training codes."},
+	"gmm_train_loglik":  {"Mixture log-likelihood of training codes", "nats per code", "Mean log-density of the training codes under the fitted mixture."},
+	"gmm_test_loglik":   {"Mixture log-likelihood of test codes", "nats per code", "Mean log-density of the test codes under the mixture; near the training figure means it did not overfit."},
+	"prior_test_loglik": {"Prior log-likelihood of test codes", "nats per code", "Mean log-density of the test codes under N(0, I): how far the codes are from what prior samples assume."},
 }
 
 // DescribeFigure returns the name, unit and meaning of a figure key; a key

@@ -11,16 +11,18 @@ import (
 
 func sortInts(s []int) { slices.Sort(s) }
 
-// Sample draws images from a variational model: samples.png, a grid of
-// decodings of prior draws z ~ N(0, I), and interpolation.png, rows of
-// decodings along the straight line between the codes of pairs of test
-// images (the two ends are the reconstructions of the pair).
-func Sample(m models.Model, test *dataset.Dataset, seed uint64, out string) (*Result, error) {
-	if !IsVariational(m) {
-		return nil, fmt.Errorf("task sample needs a variational model (vae, convvae); this checkpoint is %s, which has no prior to draw from", m.Spec().Kind)
-	}
-	if err := CheckShape(m, test); err != nil {
-		return nil, err
+// Sample draws images from a model: samples.png shows decodings of codes
+// drawn from a Gaussian mixture fitted on the training codes (the post-hoc
+// latent sampler, eval.FitGMM, K = SamplerComponents) and, for variational
+// kinds, beside them decodings of prior draws z ~ N(0, I);
+// interpolation.png shows rows of decodings along the straight line between
+// the codes of pairs of test images (the two ends are the reconstructions of
+// the pair).
+func Sample(m models.Model, train, test *dataset.Dataset, seed uint64, out string) (*Result, error) {
+	for _, d := range []*dataset.Dataset{train, test} {
+		if err := CheckShape(m, d); err != nil {
+			return nil, err
+		}
 	}
 	if !IsImage(test) {
 		return nil, fmt.Errorf("task sample draws pictures, but %s holds table rows", test.Name)
@@ -28,29 +30,63 @@ func Sample(m models.Model, test *dataset.Dataset, seed uint64, out string) (*Re
 	if err := ensureDir(out); err != nil {
 		return nil, err
 	}
-	const nSamples, pairs, steps = 64, 8, 10
+	const nSamples, pairs, steps = 32, 8, 10
 	spec := m.Spec()
-	rng := rngFor(seed, 0x5a3b1e)
-	var imgs []float32
-	var err error
-	if g, ok := m.(models.Generator); ok {
-		imgs, err = g.Sample(nSamples, rng)
-	} else {
-		z := make([]float32, nSamples*spec.Latent)
-		for i := range z {
-			z[i] = float32(rng.NormFloat64())
+	r := newResult("sample")
+	var groups []eval.GridRow
+	if IsVariational(m) {
+		rng := rngFor(seed, 0x5a3b1e)
+		var imgs []float32
+		var err error
+		if g, ok := m.(models.Generator); ok {
+			imgs, err = g.Sample(nSamples, rng)
+		} else {
+			z := make([]float32, nSamples*spec.Latent)
+			for i := range z {
+				z[i] = float32(rng.NormFloat64())
+			}
+			imgs, err = models.Decode(m, z, nSamples)
 		}
-		imgs, err = models.Decode(m, z, nSamples)
+		if err != nil {
+			return nil, fmt.Errorf("sampling: %w", err)
+		}
+		groups = append(groups, eval.GridRow{Title: "prior N(0, I)", Images: imgs})
 	}
+	mix, err := LatentSampler(m, train, seed)
 	if err != nil {
-		return nil, fmt.Errorf("sampling: %w", err)
-	}
-	if err := eval.SaveLabelledGrid(join(out, "samples.png"), fmt.Sprintf("%d decodings of codes drawn from the prior N(0, I)", nSamples),
-		[]eval.GridRow{{Title: "samples from the prior", Images: imgs}}, test.C, test.H, test.W, 8); err != nil {
 		return nil, err
 	}
-	r := newResult("sample")
+	imgs, err := models.Decode(m, mix.Sample(nSamples, rngFor(seed, 0x6a7e)), nSamples)
+	if err != nil {
+		return nil, fmt.Errorf("decoding mixture samples: %w", err)
+	}
+	groups = append(groups, eval.GridRow{Title: fmt.Sprintf("mixture (K=%d)", mix.K), Images: imgs})
+	testCodes, err := models.Encode(m, test.X, test.N)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", test.Name, err)
+	}
+	if r.Figures["gmm_test_loglik"], err = mix.MeanLogLikelihood(testCodes, test.N); err != nil {
+		return nil, err
+	}
+	prior := &eval.GMM{K: 1, D: spec.Latent, Weights: []float64{1}, Means: [][]float64{make([]float64, spec.Latent)}, Vars: [][]float64{ones(spec.Latent)}}
+	if r.Figures["prior_test_loglik"], err = prior.MeanLogLikelihood(testCodes, test.N); err != nil {
+		return nil, err
+	}
+	r.Figures["gmm_components"] = float64(mix.K)
+	r.Figures["gmm_train_loglik"] = mix.LogLikelihood
+	header := fmt.Sprintf("%d decodings of codes drawn from a %d-component Gaussian mixture fitted on training codes", nSamples, mix.K)
+	if len(groups) == 2 {
+		header = fmt.Sprintf("%d decodings each: codes from the prior N(0, I), and from a %d-component mixture fitted on training codes", nSamples, mix.K)
+	}
+	if err := eval.SaveLabelledGrid(join(out, "samples.png"), header, groups, test.C, test.H, test.W, 8); err != nil {
+		return nil, err
+	}
 	r.image("samples.png")
+	if len(groups) == 2 {
+		r.note("samples.png: top, decodings of prior draws; bottom, decodings of draws from the mixture fitted on training codes")
+	} else {
+		r.note("samples.png: decodings of draws from the mixture fitted on training codes (a plain autoencoder has no prior)")
+	}
 
 	// Pairs of test images: 0-1, 2-3, ... (a pair of different classes would
 	// be a nicer path, but these repeat exactly).
@@ -90,11 +126,51 @@ func Sample(m models.Model, test *dataset.Dataset, seed uint64, out string) (*Re
 		// The real inputs frame each row.
 		rows = append(rows, eval.GridRow{Title: fmt.Sprintf("pair %d", p+1), Images: slices.Concat(a, row, b)})
 	}
-	header := fmt.Sprintf("interpolation: test image A, %d decodings from A's code to B's, test image B", steps)
+	header = fmt.Sprintf("interpolation: test image A, %d decodings from A's code to B's, test image B", steps)
 	if err := eval.SaveLabelledGrid(join(out, "interpolation.png"), header, rows, test.C, test.H, test.W, steps+2); err != nil {
 		return nil, err
 	}
 	r.image("interpolation.png")
 	r.note("interpolation.png: each row is a test image, %d decodings along the line between its code and the next image's, and that image", steps)
 	return r, nil
+}
+
+// SamplerComponents and SamplerCodes are the latent sampler's mixture size
+// and the most training codes it is fitted on (a seeded subset beyond that
+// keeps EM to seconds).
+const (
+	SamplerComponents = 10
+	SamplerCodes      = 20000
+)
+
+// LatentSampler fits the post-hoc latent sampler of m: a diagonal Gaussian
+// mixture with SamplerComponents components on the codes of (at most
+// SamplerCodes of) train, seeded.
+func LatentSampler(m models.Model, train *dataset.Dataset, seed uint64) (*eval.GMM, error) {
+	idx := subsample(train.N, SamplerCodes, seed)
+	dim := train.Dim()
+	x := train.X
+	if len(idx) < train.N {
+		x = make([]float32, len(idx)*dim)
+		for j, i := range idx {
+			copy(x[j*dim:(j+1)*dim], train.X[i*dim:(i+1)*dim])
+		}
+	}
+	codes, err := models.Encode(m, x, len(idx))
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", train.Name, err)
+	}
+	g, err := eval.FitGMM(codes, len(idx), m.Spec().Latent, eval.GMMOptions{K: min(SamplerComponents, len(idx)), Seed: seed})
+	if err != nil {
+		return nil, fmt.Errorf("fitting the latent mixture: %w", err)
+	}
+	return g, nil
+}
+
+func ones(n int) []float64 {
+	o := make([]float64, n)
+	for i := range o {
+		o[i] = 1
+	}
+	return o
 }

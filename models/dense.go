@@ -13,8 +13,12 @@ func init() {
 		Defaults: func(s *Spec) { s.Latent = 64 },
 		Build:    func(s Spec) (Model, error) { return newDenseAE(s) },
 	})
-	register(Kind{Name: "deep", Order: 20, Summary: "784-128-64-32 with a mirrored decoder",
-		Defaults: func(s *Spec) { s.Hidden, s.Latent = []int{128, 64}, 32 },
+	// 512-256 rather than 128-64: on the 4,000-image sample the narrow net
+	// ends 20 epochs above PCA-32's test MSE (0.0165 against 0.0152), the
+	// wide one well below it (0.0130), and on the full Fashion-MNIST it
+	// reaches 0.0087 instead of 0.0114 (PCA-32: 0.0151).
+	register(Kind{Name: "deep", Order: 20, Summary: "784-512-256-32 with a mirrored decoder",
+		Defaults: func(s *Spec) { s.Hidden, s.Latent = []int{512, 256}, 32 },
 		Build:    func(s Spec) (Model, error) { return newDenseAE(s) },
 	})
 }

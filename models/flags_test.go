@@ -157,7 +157,7 @@ func TestTableFlags(t *testing.T) {
 
 	s, err = specFrom("-output", "linear")
 	require.NoError(t, err)
-	assert.Equal(t, []int{128, 64}, s.Hidden, "pictures keep the kind's defaults")
+	assert.Equal(t, []int{512, 256}, s.Hidden, "pictures keep the kind's defaults")
 	assert.Equal(t, "identity", s.Output)
 
 	_, err = tableSpec(6, true, "-latent", "6")

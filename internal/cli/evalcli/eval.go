@@ -396,11 +396,12 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		if ds.train != nil {
 			todo = append(todo, "features", "pca")
 		}
-		if apps.IsVariational(m) {
+		if apps.IsVariational(m) && ds.train != nil {
 			todo = append(todo, "sample")
 		}
 	}
-	needsTrain := map[string]bool{"features": true, "pca": true, "anomaly-oneclass": true}
+	// sample fits its latent mixture on the training codes.
+	needsTrain := map[string]bool{"features": true, "pca": true, "anomaly-oneclass": true, "sample": true}
 	for _, task := range todo {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -427,7 +428,7 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		case "pca":
 			r, err = apps.PCACompare(m, ds.train, ds.scored, o.out)
 		case "sample":
-			r, err = apps.Sample(m, ds.scored, o.seed, o.out)
+			r, err = apps.Sample(m, ds.train, ds.scored, o.seed, o.out)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", task, err)

@@ -330,7 +330,6 @@ func TestBadInputs(t *testing.T) {
 		{"empty csv", []string{"-checkpoint", ckpt, "-data", empty}, []string{"empty.csv", "empty"}},
 		{"non-numeric cell", []string{"-checkpoint", ckpt, "-data", bad}, []string{"bad.csv", "line 3", "column 2", "oops"}},
 		{"shape mismatch", []string{"-checkpoint", ckpt, "-data", table, "-task", "recon"}, []string{"[1 28 28]", "[1 1 3]", "table.csv"}},
-		{"sample on a deep model", []string{"-checkpoint", ckpt, "-task", "sample"}, []string{"variational", "deep"}},
 		{"unknown normal class", []string{"-checkpoint", ckpt, "-task", "anomaly", "-normal-class", "42"}, []string{"-normal-class 42"}},
 		{"bad noise", []string{"-checkpoint", ckpt, "-task", "denoise", "-noise", "pink"}, []string{"pink", "gaussian"}},
 		{"stray argument", []string{"-checkpoint", ckpt, "extra"}, []string{"unexpected argument"}},
@@ -361,4 +360,12 @@ func TestCancelledStopsBetweenTasks(t *testing.T) {
 	entries, err := os.ReadDir(out)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no task ran")
+}
+
+func TestSampleOnAPlainAutoencoderDrawsFromTheMixture(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sample")
+	s := runJSON(t, "-checkpoint", ckpt, "-task", "sample", "-out", out, "-limit", "50")
+	assert.Equal(t, 10.0, s["gmm_components"])
+	assert.Greater(t, s["gmm_test_loglik"].(float64), s["prior_test_loglik"].(float64))
+	assert.FileExists(t, filepath.Join(out, "samples.png"))
 }

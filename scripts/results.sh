@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Reruns every figure of docs/results.md with its fixed seeds and prints one
+# JSON line per run and a markdown table at the end.
+#
+#   scripts/results.sh                  # everything (see docs/results.md for the run time)
+#   scripts/results.sh sample vae       # a subset: sample deep vae features oneclass
+#
+# Runs go into $RESULTS_DIR (default results-<time>/), one directory each.
+# Needs the full Fashion-MNIST for all but "sample" (Debian:
+# dataset-fashion-mnist, installed here with apt-get when missing and
+# running as root) and python3 for the table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(sample deep vae features oneclass)
+dir=${RESULTS_DIR:-results-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$dir"
+log="$dir/results.jsonl"
+bin="$dir/hourglass"
+go build -o "$bin" ./cmd/hourglass
+
+want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+if ! want sample || [ ${#parts[@]} -gt 1 ]; then
+  if [ ! -d /usr/share/datasets/fashion-mnist ] && [ ! -d "${HOURGLASS_DATA:-/nonexistent}/fashion-mnist" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; }
+    else
+      echo "results: please install dataset-fashion-mnist (or set HOURGLASS_DATA)" >&2
+      exit 1
+    fi
+  fi
+fi
+
+# run NAME COMMAND...: runs one hourglass command with -json, timing it, and
+# appends {"name", "cmd", "seconds", "result"} to the log.
+run() {
+  local name=$1; shift
+  local start end
+  start=$(date +%s)
+  "$bin" "$@" -json > "$dir/$name.json" 2> "$dir/$name.log"
+  end=$(date +%s)
+  python3 - "$name" "$((end - start))" "$dir/$name.json" "hourglass $*" >> "$log" <<'PY'
+import json, sys
+name, secs, path, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+print(json.dumps({"name": name, "cmd": cmd, "seconds": secs, "result": json.load(open(path))}))
+PY
+  tail -n 1 "$log"
+}
+
+if want sample; then
+  for s in 1 2 3; do
+    run "sample-s$s" train -seed "$s" -out "$dir/sample-s$s"
+  done
+fi
+if want deep || want features || want oneclass; then
+  run "deep-full" train -data fashion-mnist -epochs 20 -batch 256 -seed 1 -out "$dir/deep-full"
+fi
+if want features; then
+  run "features-deep" eval -checkpoint "$dir/deep-full/last.safetensors" -data fashion-mnist -task features -seed 1 -out "$dir/deep-full/eval-features"
+fi
+if want deep; then
+  run "sample-deep" eval -checkpoint "$dir/deep-full/last.safetensors" -data fashion-mnist -task sample -seed 1 -out "$dir/deep-full/eval-sample"
+fi
+if want vae; then
+  for s in 1 2 3; do
+    run "vae-s$s" train -model vae -data fashion-mnist -epochs 10 -batch 128 -seed "$s" -val-frac 0.01 -out "$dir/vae-s$s"
+    run "vae-s$s-iwae" eval -checkpoint "$dir/vae-s$s/last.safetensors" -data fashion-mnist -task recon -seed 1 -out "$dir/vae-s$s/eval-recon"
+  done
+  run "sample-vae" eval -checkpoint "$dir/vae-s1/last.safetensors" -data fashion-mnist -task sample -seed 1 -out "$dir/vae-s1/eval-sample"
+  for s in 1 2 3; do
+    run "vae-split-s$s" train -model vae -data fashion-mnist -epochs 10 -batch 128 -seed "$s" -out "$dir/vae-split-s$s"
+  done
+fi
+if want oneclass; then
+  for s in 1 2 3; do
+    run "oneclass-s$s" eval -checkpoint "$dir/deep-full/last.safetensors" -data fashion-mnist -task anomaly-oneclass -oneclass-epochs 5 -seed "$s" -out "$dir/oneclass-s$s"
+  done
+fi
+
+python3 - "$log" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def pick(r, *keys):
+    res = r["result"]
+    return [res.get(k) for k in keys]
+print("\n| run | figure | seconds | command |\n| --- | --- | --- | --- |")
+for r in rows:
+    n, res = r["name"], r["result"]
+    if "test_mse" in res and res.get("model") != "vae":
+        fig = "test MSE %.5f vs PCA-32 %.5f" % (res["test_mse"], res.get("pca_mse") or float("nan"))
+    elif "test_loss" in res:
+        fig = "test −ELBO %.2f nats" % res["test_loss"]
+    elif "neg_log_lik_iwae" in res:
+        fig = "−log p̂_%d %.2f, one-draw −ELBO %.2f nats" % (res["iwae_k"], res["neg_log_lik_iwae"], res["neg_elbo_mc"])
+    elif "knn_accuracy" in res:
+        fig = "kNN-5 codes %.4f, PCA %.4f, raw %.4f" % (res["knn_accuracy"], res["knn_pca_accuracy"], res["knn_raw_accuracy"])
+    elif "gmm_test_loglik" in res:
+        fig = "test codes: mixture %.2f, prior %.2f nats per code" % (res["gmm_test_loglik"], res["prior_test_loglik"])
+    elif "mean_auroc" in res:
+        fig = "mean AUROC %.4f, PCA %.4f" % (res["mean_auroc"], res["pca_mean_auroc"])
+    else:
+        fig = "see %s.json" % n
+    print("| %s | %s | %d | `%s` |" % (n, fig, r["seconds"], r["cmd"]))
+def agg(prefix, key):
+    v = [r["result"][key] for r in rows if r["name"].startswith(prefix) and key in r["result"]]
+    if len(v) > 1:
+        print("%s %s: mean %.5g, spread (max−min) %.3g over %d seeds" % (prefix, key, statistics.mean(v), max(v) - min(v), len(v)))
+print()
+agg("sample-s", "test_mse")
+agg("vae-s", "test_loss")
+agg("vae-split-s", "test_loss")
+agg("vae-s", "neg_log_lik_iwae")
+agg("oneclass-s", "mean_auroc")
+PY
