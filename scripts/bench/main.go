@@ -1,8 +1,10 @@
-// Command bench times hourglass on the CPU: steady-state training epochs and
-// scoring throughput of one model kind, printed as JSON lines that
-// scripts/bench.sh gathers into a table beside the PyTorch peer.
+// Command bench times hourglass on the CPU: training steps and scoring
+// throughput of one model kind, and the GEMM kernel's peak, printed as JSON
+// lines that scripts/bench.sh gathers into a table beside the PyTorch peer.
 //
-//	go run ./scripts/bench -model deep -epochs 4
+//	go run ./scripts/bench -model deep -steps 60      # 60 timed steps per repetition
+//	go run ./scripts/bench -model deep -steps 0       # full epochs
+//	go run ./scripts/bench -peak                      # the packed GEMM's GFLOP/s
 package main
 
 import (
@@ -13,20 +15,29 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hourglass-ml/hourglass/dataset"
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 	"github.com/hourglass-ml/hourglass/models"
 	"github.com/hourglass-ml/hourglass/train"
 )
 
 type record struct {
-	Build        string    `json:"build"`
-	Model        string    `json:"model"`
-	Task         string    `json:"task"`
-	Seconds      float64   `json:"seconds"`
+	Build   string  `json:"build"`
+	Model   string  `json:"model"`
+	Task    string  `json:"task"`
+	Seconds float64 `json:"seconds"`
+	// Steps and Images are what Seconds timed: Steps training steps of
+	// Batch images, or Images scored.
+	Steps        int       `json:"steps,omitempty"`
+	Batch        int       `json:"batch,omitempty"`
+	Images       int       `json:"images"`
 	ImagesPerS   float64   `json:"images_per_s"`
+	GFLOP        float64   `json:"gflop,omitempty"` // FLOPs of what Seconds timed, counted from the spec
+	GFLOPS       float64   `json:"gflop_per_s,omitempty"`
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
 	EpochSeconds []float64 `json:"epoch_seconds,omitempty"`
 	// StepMedianMS is each epoch's median step time: the per-epoch figure a
@@ -35,17 +46,37 @@ type record struct {
 	FinalLoss    float64   `json:"final_loss,omitempty"`
 	GOMAXPROCS   int       `json:"gomaxprocs"`
 	BLASCore     string    `json:"blas_core"`
+	CPU          string    `json:"cpu"`
+	Commit       string    `json:"commit,omitempty"`
+	LoadAvg      string    `json:"loadavg"`
+}
+
+type options struct {
+	kind, data, build, commit string
+	epochs, steps, batch      int
+	passes, scoreImages       int
 }
 
 func main() {
-	kind := flag.String("model", "deep", "model kind")
-	data := flag.String("data", "fashion-mnist", "data source")
-	epochs := flag.Int("epochs", 4, "training epochs; the first is a warm-up and not counted")
-	batch := flag.Int("batch", 256, "training batch size")
-	passes := flag.Int("infer-passes", 3, "scoring passes over the training images")
-	build := flag.String("build", "purego", "label of this build")
+	var o options
+	flag.StringVar(&o.kind, "model", "deep", "model kind")
+	flag.StringVar(&o.data, "data", "fashion-mnist", "data source")
+	flag.IntVar(&o.epochs, "epochs", 4, "repetitions: training epochs (of -steps steps, or full epochs with -steps 0); the first is a warm-up and not counted")
+	flag.IntVar(&o.steps, "steps", 0, "training steps per repetition (0: full epochs over the training set)")
+	flag.IntVar(&o.batch, "batch", 256, "training batch size")
+	flag.IntVar(&o.passes, "infer-passes", 3, "timed scoring passes (after one warm-up pass)")
+	flag.IntVar(&o.scoreImages, "score-images", 0, "images per scoring pass (0: the whole training set)")
+	flag.StringVar(&o.build, "build", "purego", "label of this build")
+	flag.StringVar(&o.commit, "commit", "", "commit label to record")
+	peak := flag.Bool("peak", false, "measure the GEMM kernel's peak GFLOP/s on a large square product instead")
 	flag.Parse()
-	if err := run(*kind, *data, *build, *epochs, *batch, *passes); err != nil {
+	var err error
+	if *peak {
+		err = runPeak(o)
+	} else {
+		err = run(o)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
@@ -54,16 +85,25 @@ func main() {
 // inferBatch is the scoring batch size the peer uses too.
 const inferBatch = 1024
 
-func run(kind, data, build string, epochs, batch, passes int) error {
-	if epochs < 2 {
-		return fmt.Errorf("-epochs %d: need at least 2 (one warm-up, one timed)", epochs)
+func (o options) record(task string) record {
+	return record{Build: o.build, Model: o.kind, Task: task, GOMAXPROCS: runtime.GOMAXPROCS(0),
+		BLASCore: blasCore(), CPU: cpuModel(), Commit: o.commit, LoadAvg: loadAvg()}
+}
+
+func run(o options) error {
+	if o.epochs < 2 {
+		return fmt.Errorf("-epochs %d: need at least 2 (one warm-up, one timed)", o.epochs)
 	}
-	splits, err := dataset.Load(data)
+	splits, err := dataset.Load(o.data)
 	if err != nil {
 		return err
 	}
 	d := splits.Train
-	spec, err := models.DefaultSpec(kind, []int{d.C, d.H, d.W}, 0)
+	spec, err := models.DefaultSpec(o.kind, []int{d.C, d.H, d.W}, 0)
+	if err != nil {
+		return err
+	}
+	fl, err := countFLOPs(spec)
 	if err != nil {
 		return err
 	}
@@ -71,8 +111,12 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 	if err != nil {
 		return err
 	}
-	// The whole training set is trained on; validation is one small batch so
-	// that the timed epoch is the training pass.
+	tr := d
+	if o.steps > 0 {
+		tr = d.Head(o.steps * o.batch)
+	}
+	// Validation is one small batch so that the timed epoch is the training
+	// pass.
 	var steps [][]float64 // step durations by epoch
 	last := time.Now()
 	afterStep := func(epoch, _ int) {
@@ -83,7 +127,7 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 		steps[epoch-1] = append(steps[epoch-1], now.Sub(last).Seconds()*1e3)
 		last = now
 	}
-	res, err := train.Fit(context.Background(), m, d, splits.Test.Head(batch), train.Config{Epochs: epochs, Batch: batch, LR: 1e-3, Seed: 1, AfterStep: afterStep})
+	res, err := train.Fit(context.Background(), m, tr, splits.Test.Head(o.batch), train.Config{Epochs: o.epochs, Batch: o.batch, LR: 1e-3, Seed: 1, AfterStep: afterStep})
 	if err != nil {
 		return err
 	}
@@ -91,31 +135,84 @@ func run(kind, data, build string, epochs, batch, passes int) error {
 	for _, h := range res.History {
 		secs = append(secs, h.Seconds)
 	}
-	rec := record{Build: build, Model: kind, Task: "train", Seconds: median(secs[1:]), EpochSeconds: secs,
-		FinalLoss: res.History[len(res.History)-1].TrainLoss, GOMAXPROCS: runtime.GOMAXPROCS(0), BLASCore: blasCore()}
+	rec := o.record("train")
+	rec.Seconds, rec.EpochSeconds = median(secs[1:]), secs
+	rec.FinalLoss = res.History[len(res.History)-1].TrainLoss
+	rec.Batch, rec.Images = o.batch, tr.N
+	rec.Steps = (tr.N + o.batch - 1) / o.batch
 	for _, st := range steps {
 		rec.StepMedianMS = append(rec.StepMedianMS, median(st))
 	}
-	rec.ImagesPerS = float64(d.N) / rec.Seconds
+	// The last step of an epoch may be short; count the images trained on.
+	rec.GFLOP = fl.TrainStep(tr.N) / 1e9
+	rec.GFLOPS = rec.GFLOP / rec.Seconds
+	rec.ImagesPerS = float64(tr.N) / rec.Seconds
 	rec.PeakRSSMB = peakRSSMB()
 	if err := emit(rec); err != nil {
 		return err
 	}
+
+	n := d.N
+	if o.scoreImages > 0 {
+		n = min(n, o.scoreImages)
+	}
+	x := d.X[:n*d.C*d.H*d.W]
 	var times []float64
-	out := make([]float32, len(d.X)) // reused: a scorer keeps its buffer
-	for i := 0; i <= passes; i++ {
+	out := make([]float32, len(x)) // reused: a scorer keeps its buffer
+	for i := 0; i <= o.passes; i++ {
 		start := time.Now()
-		if err := models.ReconstructInto(m, out, d.X, d.N, inferBatch); err != nil {
+		if err := models.ReconstructInto(m, out, x, n, inferBatch); err != nil {
 			return err
 		}
 		if i > 0 { // the first pass warms up
 			times = append(times, time.Since(start).Seconds())
 		}
 	}
-	inf := record{Build: build, Model: kind, Task: "infer", Seconds: median(times), GOMAXPROCS: runtime.GOMAXPROCS(0), BLASCore: blasCore()}
-	inf.ImagesPerS = float64(d.N) / inf.Seconds
+	inf := o.record("infer")
+	inf.Seconds, inf.Images = median(times), n
+	inf.ImagesPerS = float64(n) / inf.Seconds
+	inf.GFLOP = fl.Score(n) / 1e9
+	inf.GFLOPS = inf.GFLOP / inf.Seconds
 	inf.PeakRSSMB = peakRSSMB()
 	return emit(inf)
+}
+
+// runPeak times C = A·B for square 1024 matrices with the build's Sgemm on
+// every core (GOMAXPROCS) and on one, best of several repetitions: the
+// bound the roofline compares each kind against.
+func runPeak(o options) error {
+	const n = 1024
+	a := make([]float32, n*n)
+	b := make([]float32, n*n)
+	c := make([]float32, n*n)
+	for i := range a {
+		a[i] = float32(i%7) * 0.1
+		b[i] = float32(i%5) * 0.1
+	}
+	var ws kernels.Scratch
+	flop := 2 * float64(n) * n * n
+	best := func() float64 {
+		kernels.Sgemm(false, false, n, n, n, a, n, b, n, 0, c, n, &ws) // warm-up: packing buffers
+		var top float64
+		for range 7 {
+			start := time.Now()
+			kernels.Sgemm(false, false, n, n, n, a, n, b, n, 0, c, n, &ws)
+			top = max(top, flop/time.Since(start).Seconds()/1e9)
+		}
+		return top
+	}
+	rec := o.record("peak")
+	rec.Model = "sgemm1024"
+	rec.GFLOPS = best()
+	if err := emit(rec); err != nil {
+		return err
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one := o.record("peak1")
+	one.Model = "sgemm1024"
+	one.GFLOPS = best()
+	runtime.GOMAXPROCS(prev)
+	return emit(one)
 }
 
 func emit(r record) error {
@@ -144,4 +241,31 @@ func peakRSSMB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024
+}
+
+// cpuModel is the CPU's model name and core count, from /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return fmt.Sprintf("unknown, %d cores", runtime.NumCPU())
+	}
+	name := "unknown"
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			name = strings.TrimSpace(v)
+			break
+		}
+	}
+	return fmt.Sprintf("%s, %d cores", name, runtime.NumCPU())
+}
+
+// loadAvg is the first three fields of /proc/loadavg: how busy the shared
+// machine was, to read a measurement by.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
