@@ -36,6 +36,7 @@ for a in "$@"; do
 done
 [ ${#models[@]} -gt 0 ] || models=(deep conv vae basic denoising sparse convvae)
 peer=scripts/bench/pytorch_peer.py
+peer_timeout=${PEER_TIMEOUT:-120} # seconds per peer run (--full: 30 minutes)
 py=/usr/bin/python3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -89,7 +90,7 @@ for m in "${models[@]}"; do
   bs=$(batch_for "$m")
   if [ $full = 1 ]; then
     ours_args=(-epochs "$( [ "$m" = deep ] && echo 11 || echo 4 )" -steps 0)
-    peer_train=(--epochs 4); peer_infer=(--epochs 3)
+    peer_train=(--epochs 4); peer_infer=(--epochs 3); peer_timeout=${PEER_TIMEOUT:-1800}
   else
     ours_args=(-epochs 4 -steps "$(steps_for "$m")" -score-images "$(score_for "$m")" -infer-passes 2)
     peer_train=(--epochs 4 --steps "$(steps_for "$m")"); peer_infer=(--epochs 3 --images "$(score_for "$m")")
@@ -104,8 +105,11 @@ for m in "${models[@]}"; do
       for t in 1 2; do
         ce=(); [ "$core" != auto ] && ce=(OPENBLAS_CORETYPE="$core")
         load=$(cut -d' ' -f1-3 /proc/loadavg)
-        env "${ce[@]}" $py "$peer" --model "$m" --threads "$t" "${peer_train[@]}" | sed "s/^{/{\"core\": \"$core\", \"loadavg\": \"$load\", /" >> "$out/peer.jsonl" || true
-        env "${ce[@]}" $py "$peer" --model "$m" --threads "$t" --infer "${peer_infer[@]}" | sed "s/^{/{\"core\": \"$core\", \"loadavg\": \"$load\", /" >> "$out/peer.jsonl" || true
+        # A setting that is far off the best (2 threads on a busy host spin
+        # in OpenMP barriers) is cut off after peer_timeout seconds; the
+        # repetitions it finished still count (-u: unbuffered lines).
+        env "${ce[@]}" timeout "$peer_timeout" $py -u "$peer" --model "$m" --threads "$t" "${peer_train[@]}" | sed "s/^{/{\"core\": \"$core\", \"loadavg\": \"$load\", /" >> "$out/peer.jsonl" || true
+        env "${ce[@]}" timeout "$peer_timeout" $py -u "$peer" --model "$m" --threads "$t" --infer "${peer_infer[@]}" | sed "s/^{/{\"core\": \"$core\", \"loadavg\": \"$load\", /" >> "$out/peer.jsonl" || true
       done
     done
   fi
