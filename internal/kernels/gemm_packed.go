@@ -35,6 +35,14 @@ type gemmKernel struct {
 // Scratch holds packing buffers reused across calls by one op.
 type Scratch struct {
 	a, b []float32
+	// tile holds each worker's edge tile (maxTile floats a worker), and
+	// blk and wg the call's block state: in the Scratch rather than on the
+	// stack they do not escape to the heap on every call (a tile passed to
+	// the kernel through a function value does), which kept conv scoring's
+	// heap growing by 1 KiB per product.
+	tile []float32
+	blk  gemmBlock
+	wg   sync.WaitGroup
 }
 
 func (ws *Scratch) grow(buf *[]float32, n int) []float32 {
@@ -60,11 +68,13 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 		workers = 1
 	}
 	workers = min(workers, 8)
+	tiles := ws.grow(&ws.tile, workers*maxTile)
 	// A transposed with a stride that is a multiple of 16 floats aliases in L1.
 	packAllA := transA && lda%16 == 0
 	for p0 := 0; p0 < k; p0 += gemmKC {
 		kb := min(gemmKC, k-p0)
-		g := gemmBlock{kern: kern, m: m, n: n, kb: kb, p0: p0, transA: transA, transB: transB,
+		g := &ws.blk
+		*g = gemmBlock{kern: kern, m: m, n: n, kb: kb, p0: p0, transA: transA, transB: transB,
 			a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: 1}
 		if beta == 0 && p0 == 0 {
 			g.acc = 0
@@ -83,37 +93,37 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 		}
 		if workers == 1 || (nPanels < workers && mPanels < 2*workers) {
 			g.packB(0, nPanels)
-			g.tiles(0, mPanels, 0, nPanels)
+			g.tiles(0, mPanels, 0, nPanels, tiles)
 			continue
 		}
-		var wg sync.WaitGroup
+		wg := &ws.wg
 		if nPanels >= workers {
 			// Split column panels: each worker packs and uses only its own.
 			per := (nPanels + workers - 1) / workers
-			for lo := per; lo < nPanels; lo += per {
+			for w, lo := 1, per; lo < nPanels; w, lo = w+1, lo+per {
 				wg.Add(1)
-				go func(lo, hi int) {
+				go func(lo, hi int, tile []float32) {
 					defer wg.Done()
 					g.packB(lo, hi)
-					g.tiles(0, mPanels, lo, hi)
-				}(lo, min(lo+per, nPanels))
+					g.tiles(0, mPanels, lo, hi, tile)
+				}(lo, min(lo+per, nPanels), tiles[w*maxTile:(w+1)*maxTile])
 			}
 			g.packB(0, min(per, nPanels))
-			g.tiles(0, mPanels, 0, min(per, nPanels))
+			g.tiles(0, mPanels, 0, min(per, nPanels), tiles)
 			wg.Wait()
 			continue
 		}
 		// Few, narrow column panels: pack B once, split row panels.
 		g.packB(0, nPanels)
 		per := (mPanels + workers - 1) / workers
-		for lo := per; lo < mPanels; lo += per {
+		for w, lo := 1, per; lo < mPanels; w, lo = w+1, lo+per {
 			wg.Add(1)
-			go func(lo, hi int) {
+			go func(lo, hi int, tile []float32) {
 				defer wg.Done()
-				g.tiles(lo, hi, 0, nPanels)
-			}(lo, min(lo+per, mPanels))
+				g.tiles(lo, hi, 0, nPanels, tile)
+			}(lo, min(lo+per, mPanels), tiles[w*maxTile:(w+1)*maxTile])
 		}
-		g.tiles(0, min(per, mPanels), 0, nPanels)
+		g.tiles(0, min(per, mPanels), 0, nPanels, tiles)
 		wg.Wait()
 	}
 }
@@ -142,11 +152,12 @@ func (g *gemmBlock) packB(lo, hi int) {
 	}
 }
 
-// tiles runs the kernel over row panels [ilo, ihi) × column panels [jlo, jhi).
-func (g *gemmBlock) tiles(ilo, ihi, jlo, jhi int) {
+// tiles runs the kernel over row panels [ilo, ihi) × column panels
+// [jlo, jhi), with tile (maxTile floats, this worker's own) for edge tiles.
+func (g *gemmBlock) tiles(ilo, ihi, jlo, jhi int, tile []float32) {
 	mr, nr, kb := g.kern.mr, g.kern.nr, g.kb
 	mPanels := (g.m + mr - 1) / mr
-	var tile [maxTile]float32
+	tile = tile[:maxTile]
 	for jp := jlo; jp < jhi; jp++ {
 		j0 := jp * nr
 		cols := min(nr, g.n-j0)
