@@ -114,13 +114,19 @@ func (o AnomalyOptions) GroundTruth(d *dataset.Dataset) ([]bool, error) {
 	return positive, nil
 }
 
-// ReconScores is each sample's reconstruction MSE under m.
+// ReconScores is each sample's reconstruction MSE under m, reconstructed
+// a chunk at a time so that memory does not grow with d.N.
 func ReconScores(m models.Model, d *dataset.Dataset) ([]float64, error) {
-	recon, err := models.Reconstruct(m, d.X, d.N)
+	scores := make([]float64, 0, d.N)
+	err := models.ReconstructEach(m, d.X, d.N, func(_ int, x, recon []float32) error {
+		s, err := eval.SampleMSE(x, recon, d.Dim())
+		scores = append(scores, s...)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reconstructing %s: %w", d.Name, err)
 	}
-	return eval.SampleMSE(d.X, recon, d.Dim())
+	return scores, nil
 }
 
 // NegELBOScores is each sample's negative ELBO under a variational m, in

@@ -123,3 +123,37 @@ func Posterior(m Model, x []float32, n int) (mu, logvar []float32, err error) {
 	})
 	return mu, logvar, err
 }
+
+// streamChunk is how many samples ReconstructEach holds reconstructed at
+// once: a multiple of InferBatch, so that every batch is the one
+// Reconstruct would run, and small enough (12 MB of 28×28 images) that
+// scoring 60,000 images does not hold 60,000 reconstructions.
+const streamChunk = 16 * InferBatch
+
+// ReconstructEach reconstructs n samples x (n×C·H·W) a chunk at a time and
+// calls fn with each chunk's first sample index, its inputs and their
+// reconstructions (the same values Reconstruct returns); recon is reused
+// by the next chunk.
+func ReconstructEach(m Model, x []float32, n int, fn func(start int, x, recon []float32) error) error {
+	dim := m.Spec().InputDim()
+	if n <= 0 || len(x) != n*dim {
+		return fmt.Errorf("input has %d values, want a positive number of samples × %d", len(x), dim)
+	}
+	r, err := NewRunner(m, min(InferBatch, n), AutoencoderBuild(m))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	buf := make([]float32, min(n, streamChunk)*dim)
+	for start := 0; start < n; start += streamChunk {
+		k := min(streamChunk, n-start)
+		in, out := x[start*dim:(start+k)*dim], buf[:k*dim]
+		if err := r.Run(in, k, out, nil); err != nil {
+			return err
+		}
+		if err := fn(start, in, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}

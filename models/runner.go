@@ -61,7 +61,8 @@ func (r *Runner) Widths() []int { return r.widths }
 
 // Run feeds n samples x (n×C·H·W) through the graph in batches, padding
 // the last one, and writes output i of every sample into dst[i]
-// (n×Widths()[i]).
+// (n×Widths()[i]); a nil dst[i] drops that output, so that a caller who
+// wants only the scores does not hold n reconstructions.
 func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 	if n <= 0 || len(x) != n*r.inDim {
 		return fmt.Errorf("input has %d values, want a positive number of samples × %d", len(x), r.inDim)
@@ -70,7 +71,7 @@ func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 		return fmt.Errorf("%d output buffers for %d outputs", len(dst), len(r.outs))
 	}
 	for i, d := range dst {
-		if len(d) != n*r.widths[i] {
+		if d != nil && len(d) != n*r.widths[i] {
 			return fmt.Errorf("output buffer %d has %d values, want %d samples × %d", i, len(d), n, r.widths[i])
 		}
 	}
@@ -81,6 +82,9 @@ func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 		err := r.vm.RunAll()
 		if err == nil {
 			for i, o := range r.outs {
+				if dst[i] == nil {
+					continue
+				}
 				w := r.widths[i]
 				copy(dst[i][start*w:(start+k)*w], o.Data().([]float32))
 			}
@@ -161,9 +165,8 @@ func Scores(m Model, x []float32, n int) ([]float64, error) {
 		return nil, err
 	}
 	defer r.Close()
-	w := r.Widths()
-	recon, code, score := make([]float32, n*w[0]), make([]float32, n*w[1]), make([]float32, n)
-	if err := r.Run(x, n, recon, code, score); err != nil {
+	score := make([]float32, n)
+	if err := r.Run(x, n, nil, nil, score); err != nil {
 		return nil, err
 	}
 	out := make([]float64, n)
