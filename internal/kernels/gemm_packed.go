@@ -56,6 +56,7 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 	if ws == nil {
 		ws = &Scratch{}
 	}
+	defer func() { ws.blk = gemmBlock{} }() // keep no reference to the caller's matrices
 	// beta = 0: the first block overwrites C, so C is never cleared or read.
 	if beta != 1 && beta != 0 {
 		scaleRows(m, n, beta, c, ldc)
