@@ -33,7 +33,9 @@ func TestCountFLOPs(t *testing.T) {
 		// The same body with two heads: + 24 for log σ².
 		{"convvae tiny", spec("convvae", []int{1, 4, 4}, func(s *models.Spec) { s.Channels, s.Latent = []int{2}, 3 }), 72 + 48 + 24 + 288, 72 + 24 + 24 + 288},
 		// The figures: deep 0.08 TFLOP per epoch of 60,000 images.
-		{"deep default", spec("deep", []int{1, 28, 28}, func(*models.Spec) {}), 221184, 221184},
+		{"deep as the peer", spec("deep", []int{1, 28, 28}, func(s *models.Spec) { s.Hidden, s.Latent = []int{128, 64}, 32 }), 221184, 221184},
+		// The kind's default since 2026-12-02: 784-512-256-32.
+		{"deep default", spec("deep", []int{1, 28, 28}, func(*models.Spec) {}), 2 * (784*512 + 512*256 + 256*32), 2 * (784*512 + 512*256 + 256*32)},
 		// 28 → 14 → 7: 14²·32·9 + 7²·64·32·9 + 3136·32 ×2 + 14²·32·64·9 + 28²·32·9.
 		{"conv default", spec("conv", []int{1, 28, 28}, func(*models.Spec) {}), 4998784, 4998784},
 		{"vae default", spec("vae", []int{1, 28, 28}, func(*models.Spec) {}), 651200, 643200},
