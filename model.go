@@ -151,8 +151,10 @@ func (m *Model) scaled(x []float32) ([]float32, error) {
 }
 
 // run scales x and runs it through a pooled scoring graph, returning the
-// reconstruction (scaled units), the codes and the scores.
-func (m *Model) run(x []float32) (recon, code []float32, score []float64, err error) {
+// reconstruction (scaled units) and the codes when asked for (nil
+// otherwise, so that scoring a large set holds no n×InputDim buffer) and
+// the scores.
+func (m *Model) run(x []float32, wantRecon, wantCode bool) (recon, code []float32, score []float64, err error) {
 	n, err := m.rows(x)
 	if err != nil {
 		return nil, nil, nil, err
@@ -173,7 +175,12 @@ func (m *Model) run(x []float32) (recon, code []float32, score []float64, err er
 		}
 	}
 	w := r.Widths()
-	recon, code = make([]float32, n*w[0]), make([]float32, n*w[1])
+	if wantRecon {
+		recon = make([]float32, n*w[0])
+	}
+	if wantCode {
+		code = make([]float32, n*w[1])
+	}
 	s := make([]float32, n)
 	err = r.Run(x, n, recon, code, s)
 	select {
@@ -214,7 +221,7 @@ type Outputs struct {
 // Run scores, encodes and reconstructs the samples in x in one pass, for
 // callers that need more than one of them (a server explaining scores).
 func (m *Model) Run(x []float32) (*Outputs, error) {
-	recon, code, score, err := m.run(x)
+	recon, code, score, err := m.run(x, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +236,7 @@ func (m *Model) Run(x []float32) (*Outputs, error) {
 // Encode returns the codes of the samples in x: n×CodeDim values (the
 // posterior mean for the variational kinds).
 func (m *Model) Encode(x []float32) ([]float32, error) {
-	_, code, _, err := m.run(x)
+	_, code, _, err := m.run(x, false, true)
 	return code, err
 }
 
@@ -245,7 +252,7 @@ func (m *Model) Reconstruct(x []float32) ([]float32, error) {
 
 // Score returns each sample's anomaly score (see the package comment).
 func (m *Model) Score(x []float32) ([]float64, error) {
-	_, _, s, err := m.run(x)
+	_, _, s, err := m.run(x, false, false)
 	return s, err
 }
 
