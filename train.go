@@ -115,6 +115,9 @@ func Train(ctx context.Context, data *Dataset, cfg Config) (*Model, *History, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("train: %w", err)
 	}
+	// The threshold is fitted after training through the model's own
+	// scaling, so it needs the training rows as they came.
+	rawTrain := append([]float32(nil), trainSet.X...)
 	scale := cfg.Scale
 	if scale == "" {
 		scale = "minmax"
@@ -172,14 +175,7 @@ func Train(ctx context.Context, data *Dataset, cfg Config) (*Model, *History, er
 	}
 	h := &History{Epochs: res.History, BestEpoch: res.BestEpoch, Stopped: res.Stopped}
 	m := newModel(mm, sc, meta)
-	// The training split is already scaled, so the threshold is fitted on
-	// the raw data of those samples: reuse data through the model's own
-	// scaling by scoring the unscaled training rows.
-	rawTrain, _, err := data.Split(cfg.ValFrac, cfg.Seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := m.FitThreshold(rawTrain.X, cfg.Percentile); err != nil {
+	if err := m.FitThreshold(rawTrain, cfg.Percentile); err != nil {
 		return nil, nil, fmt.Errorf("train: fitting the anomaly threshold: %w", err)
 	}
 	if cfg.OutDir != "" {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
-
-	"github.com/hourglass-ml/hourglass/device"
 )
 
 // InferBatch is the batch size of inference graphs: large enough to keep
@@ -75,34 +73,19 @@ func applyInto(m Model, res, data []float32, n, inDim, batch int, fn func(*G.Nod
 	if len(data) != n*inDim {
 		return nil, fmt.Errorf("input has %d values, want %d samples × %d = %d", len(data), n, inDim, n*inDim)
 	}
-	batch = min(batch, n)
-	g := G.NewGraph()
-	defer m.Params().Forget(g)
-	x, xData := input(g, "x", batch, inDim)
-	y, err := fn(x)
+	r, err := newRunner(m, min(batch, n), inDim, func(x *G.Node) ([]*G.Node, error) {
+		y, err := fn(x)
+		return []*G.Node{y}, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out G.Value
-	G.Read(y, &out)
-	vm, err := device.NewMachine(g, device.DefaultDevice())
-	if err != nil {
-		return nil, err
-	}
-	defer vm.Close()
-	outDim := y.Shape().TotalSize() / batch
+	defer r.Close()
 	if res == nil {
-		res = make([]float32, n*outDim)
+		res = make([]float32, n*r.Widths()[0])
 	}
-	for start := 0; start < n; start += batch {
-		k := min(batch, n-start)
-		copy(xData, data[start*inDim:(start+k)*inDim])
-		clear(xData[k*inDim:])
-		if err := vm.RunAll(); err != nil {
-			return nil, fmt.Errorf("running the model: %w", err)
-		}
-		copy(res[start*outDim:(start+k)*outDim], out.Data().([]float32))
-		vm.Reset()
+	if err := r.Run(data, n, res); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -29,10 +29,15 @@ type Build func(x *G.Node) ([]*G.Node, error)
 
 // NewRunner compiles build for batches of batch samples.
 func NewRunner(m Model, batch int, build Build) (*Runner, error) {
+	return newRunner(m, batch, m.Spec().InputDim(), build)
+}
+
+// newRunner is NewRunner for inputs of width inDim (codes, for Decode).
+func newRunner(m Model, batch, inDim int, build Build) (*Runner, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("inference batch size %d must be positive", batch)
 	}
-	r := &Runner{m: m, g: G.NewGraph(), batch: batch, inDim: m.Spec().InputDim()}
+	r := &Runner{m: m, g: G.NewGraph(), batch: batch, inDim: inDim}
 	x, in := input(r.g, "x", batch, r.inDim)
 	r.in = in
 	outs, err := build(x)

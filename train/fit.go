@@ -149,10 +149,8 @@ func stepRNG(seed uint64, step int) *rand.Rand {
 // firstNonFinite names the first parameter holding a NaN or infinity.
 func firstNonFinite(params []*graph.Param) string {
 	for _, p := range params {
-		for _, v := range p.Data() {
-			if v-v != 0 { // NaN and ±Inf are the only values for which v-v is not 0
-				return p.Name
-			}
+		if firstNonFiniteValue(p.Data()) >= 0 {
+			return p.Name
 		}
 	}
 	return ""
@@ -162,10 +160,8 @@ func firstNonFinite(params []*graph.Param) string {
 // or an infinity.
 func firstNonFiniteGrad(params []*graph.Param, grads [][]float32) string {
 	for i, g := range grads {
-		for _, v := range g {
-			if v-v != 0 {
-				return params[i].Name
-			}
+		if firstNonFiniteValue(g) >= 0 {
+			return params[i].Name
 		}
 	}
 	return ""
@@ -389,7 +385,7 @@ func claimRun(rd *RunDir, resume *Loaded) (string, error) {
 		return id, nil // a checkpoint from before run ids: take the directory's
 	case theirs != "":
 		// A directory that lost its run-id file (or predates it) takes the id back.
-		return theirs, os.WriteFile(filepath.Join(rd.Dir, RunIDName), []byte(theirs+"\n"), 0o644)
+		return theirs, rd.setID(theirs)
 	}
 	return rd.Claim()
 }
@@ -485,16 +481,23 @@ func resume(cfg Config, m models.Model, opt Optimizer, sched *Scheduler, trainN 
 	return st, nil
 }
 
+// EpochCheckpoints lists the epoch checkpoints of run directory dir,
+// oldest first.
+func EpochCheckpoints(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "epoch-*.safetensors"))
+	sort.Strings(files) // zero-padded epoch numbers sort in order
+	return files, err
+}
+
 // pruneEpochs removes all but the newest keep epoch checkpoints of dir.
 func pruneEpochs(dir string, keep int) error {
 	if keep <= 0 {
 		return nil
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "epoch-*.safetensors"))
+	files, err := EpochCheckpoints(dir)
 	if err != nil {
 		return err
 	}
-	sort.Strings(files) // zero-padded epoch numbers sort in order
 	for len(files) > keep {
 		if err := os.Remove(files[0]); err != nil {
 			return fmt.Errorf("removing old checkpoint: %w", err)

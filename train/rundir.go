@@ -95,10 +95,15 @@ func (r *RunDir) Claim() (string, error) {
 		return "", err
 	}
 	id := hex.EncodeToString(b[:])
+	return id, r.setID(id)
+}
+
+// setID records id as the directory's run.
+func (r *RunDir) setID(id string) error {
 	if err := os.WriteFile(filepath.Join(r.Dir, RunIDName), []byte(id+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("run directory %s: %w", r.Dir, err)
+		return fmt.Errorf("run directory %s: %w", r.Dir, err)
 	}
-	return id, nil
+	return nil
 }
 
 // Close releases the lock.

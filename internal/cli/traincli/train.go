@@ -283,11 +283,10 @@ func (e loadError) Unwrap() error { return e.error }
 
 // newestEpoch is the newest epoch checkpoint in dir, or "".
 func newestEpoch(dir string) string {
-	files, _ := filepath.Glob(filepath.Join(dir, "epoch-*.safetensors"))
+	files, _ := train.EpochCheckpoints(dir)
 	if len(files) == 0 {
 		return ""
 	}
-	slices.Sort(files) // zero-padded epoch numbers sort in order
 	return files[len(files)-1]
 }
 
