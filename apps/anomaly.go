@@ -441,21 +441,38 @@ func csvField(s string) string {
 	return s
 }
 
+// One-class score parts: OneClassConfig.Score is one of them or several
+// joined by "+".
+const (
+	OneClassRecon  = "recon"  // reconstruction MSE
+	OneClassSSIM   = "ssim"   // 1 − SSIM of the reconstruction (pictures)
+	OneClassELBO   = "elbo"   // negative ELBO at the posterior mean (variational kinds)
+	OneClassLatent = "latent" // −log density of the code under a mixture fitted on the class's training codes
+)
+
 // OneClassConfig is how OneClass trains its per-class models.
 type OneClassConfig struct {
 	Epochs int
 	Batch  int
 	LR     float64
 	Seed   uint64
+	// Score is what ranks the test images (mean_auroc): one part
+	// (OneClassRecon, the default, OneClassSSIM, OneClassELBO,
+	// OneClassLatent) or a sum of parts such as "recon+latent", each part
+	// standardised by the mean and standard deviation of its scores on the
+	// class's held-out validation images, so that no part dominates by its
+	// units. The mean AUROC of every combination of the parts that apply
+	// is reported beside it (mean_auroc_by_score).
+	Score string
 	// Log receives one line per class; nil is silent.
 	Log io.Writer
 }
 
 // OneClass runs the one-class protocol: for every class K in trainSet, a
 // fresh model of spec is trained on class K's training samples only and
-// scores the whole test set by reconstruction error (anomaly = not K); so
-// does a PCA with the same code size. It reports AUROC per class and the
-// means, and oneclass.png.
+// scores the whole test set by cfg.Score (anomaly = not K); a PCA with the
+// same code size scores it by reconstruction error. It reports AUROC per
+// class and the means, and oneclass.png.
 func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dataset, cfg OneClassConfig, out string) (*Result, error) {
 	if trainSet.Labels == nil || test.Labels == nil {
 		return nil, fmt.Errorf("the one-class protocol needs labelled data; %s has no labels", trainSet.Name)
@@ -463,9 +480,40 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	if cfg.Epochs < 1 {
 		return nil, fmt.Errorf("-oneclass-epochs %d: must be at least 1", cfg.Epochs)
 	}
+	if cfg.Score == "" {
+		cfg.Score = OneClassRecon
+	}
+	probe, err := models.New(spec)
+	if err != nil {
+		return nil, err
+	}
+	avail := oneClassParts(probe, test)
+	chosen, err := ParseOneClassScore(cfg.Score)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range chosen {
+		if !slices.Contains(avail, p) {
+			return nil, fmt.Errorf("-oneclass-score %s: part %q does not apply to a %s model on %s (parts that do: %s)", cfg.Score, p, spec.Kind, test.Name, strings.Join(avail, ", "))
+		}
+	}
+	cfg.Score = strings.Join(chosen, "+")
+	// Every combination of the parts that apply is measured beside the
+	// chosen score: the models are the costly part, the scores are cheap.
+	combos := [][]string{chosen}
+	for set := 1; set < 1<<len(avail); set++ {
+		var combo []string
+		for i, p := range avail {
+			if set&(1<<i) != 0 {
+				combo = append(combo, p)
+			}
+		}
+		combos = append(combos, combo)
+	}
 	classes := slices.Compact(slices.Sorted(slices.Values(trainSet.Labels)))
 	r := newResult("anomaly-oneclass")
 	var aurocs, pcaAurocs, xs []float64
+	comboAUROCs := map[string][]float64{}
 	for _, c := range classes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -489,13 +537,22 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: cfg.Epochs, Batch: min(cfg.Batch, tr.N), LR: cfg.LR, Seed: cfg.Seed}); err != nil {
 			return nil, fmt.Errorf("training on class %s: %w", className(trainSet, c), err)
 		}
-		scores, err := ReconScores(m, test)
-		if err != nil {
-			return nil, err
-		}
-		auroc, err := eval.AUROC(scores, positive)
+		parts, err := oneClassScores(m, tr, val, test, avail, cfg.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %w", className(trainSet, c), err)
+		}
+		var auroc float64
+		for i, combo := range combos {
+			a, err := eval.AUROC(combineScores(parts, combo), positive)
+			if err != nil {
+				return nil, fmt.Errorf("class %s: %w", className(trainSet, c), err)
+			}
+			if i == 0 {
+				auroc = a
+				continue
+			}
+			name := strings.Join(combo, "+")
+			comboAUROCs[name] = append(comboAUROCs[name], a)
 		}
 		pca, err := eval.FitPCA(cls.X, cls.N, cls.Dim(), min(spec.Latent, cls.N, cls.Dim()))
 		if err != nil {
@@ -510,7 +567,7 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 			return nil, err
 		}
 		aurocs, pcaAurocs, xs = append(aurocs, auroc), append(pcaAurocs, pcaAUROC), append(xs, float64(c))
-		line := fmt.Sprintf("class %-16s %d train samples  AUROC %s %.4f  PCA-%d %.4f", className(trainSet, c), cls.N, spec.Kind, auroc, pca.K, pcaAUROC)
+		line := fmt.Sprintf("class %-16s %d train samples  AUROC %s (%s) %.4f  PCA-%d %.4f", className(trainSet, c), cls.N, spec.Kind, cfg.Score, auroc, pca.K, pcaAUROC)
 		r.Notes = append(r.Notes, line)
 		if cfg.Log != nil {
 			fmt.Fprintln(cfg.Log, line)
@@ -522,14 +579,162 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	r.Figures["mean_auroc"] = mean(aurocs)
 	r.Figures["pca_mean_auroc"] = mean(pcaAurocs)
 	r.Figures["oneclass_epochs"] = float64(cfg.Epochs)
+	r.Values["oneclass_score"] = cfg.Score
+	byScore := map[string]float64{cfg.Score: mean(aurocs)}
+	for name, a := range comboAUROCs {
+		byScore[name] = mean(a)
+	}
+	r.Values["mean_auroc_by_score"] = byScore
+	r.Values["per_class_auroc_by_score"] = comboAUROCs
 	if err := ensureDir(out); err != nil {
 		return nil, err
 	}
 	if err := eval.SaveLinePlot(join(out, "oneclass.png"), "one-class AUROC per normal class", "normal class", "AUROC",
-		eval.Series{Name: fmt.Sprintf("%s (mean %.3f)", spec.Kind, mean(aurocs)), X: xs, Y: aurocs},
+		eval.Series{Name: fmt.Sprintf("%s, %s (mean %.3f)", spec.Kind, cfg.Score, mean(aurocs)), X: xs, Y: aurocs},
 		eval.Series{Name: fmt.Sprintf("PCA-%d (mean %.3f)", spec.Latent, mean(pcaAurocs)), X: xs, Y: pcaAurocs}); err != nil {
 		return nil, err
 	}
 	r.image("oneclass.png")
 	return r, nil
+}
+
+// ParseOneClassScore splits a one-class score ("recon", "ssim+latent") into
+// its parts, checking that each is known and given once.
+func ParseOneClassScore(score string) ([]string, error) {
+	known := []string{OneClassRecon, OneClassSSIM, OneClassELBO, OneClassLatent}
+	var parts []string
+	for p := range strings.SplitSeq(score, "+") {
+		p = strings.TrimSpace(p)
+		switch {
+		case !slices.Contains(known, p):
+			return nil, fmt.Errorf("-oneclass-score %q: unknown part %q (parts: %s, joined by +)", score, p, strings.Join(known, ", "))
+		case slices.Contains(parts, p):
+			return nil, fmt.Errorf("-oneclass-score %q: part %q given twice", score, p)
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+// oneClassParts lists the score parts that apply to m on d.
+func oneClassParts(m models.Model, d *dataset.Dataset) []string {
+	parts := []string{OneClassRecon}
+	if IsImage(d) {
+		parts = append(parts, OneClassSSIM)
+	}
+	if IsVariational(m) {
+		parts = append(parts, OneClassELBO)
+	}
+	return append(parts, OneClassLatent)
+}
+
+// partScores is one score part on the validation images (for its scale)
+// and on the test images.
+type partScores struct{ val, test []float64 }
+
+// oneClassScores computes each part of parts on val and test under m,
+// trained on tr (the latent part's mixture is fitted on tr's codes).
+func oneClassScores(m models.Model, tr, val, test *dataset.Dataset, parts []string, seed uint64) (map[string]partScores, error) {
+	var mix *eval.GMM
+	if slices.Contains(parts, OneClassLatent) {
+		var err error
+		if mix, err = LatentSampler(m, tr, seed); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]partScores{}
+	for i, d := range []*dataset.Dataset{val, test} {
+		got, err := scoreParts(m, d, parts, mix)
+		if err != nil {
+			return nil, err
+		}
+		for p, s := range got {
+			ps := out[p]
+			if i == 0 {
+				ps.val = s
+			} else {
+				ps.test = s
+			}
+			out[p] = ps
+		}
+	}
+	return out, nil
+}
+
+// scoreParts is every part of parts for each sample of d; higher is more
+// anomalous.
+func scoreParts(m models.Model, d *dataset.Dataset, parts []string, mix *eval.GMM) (map[string][]float64, error) {
+	out := map[string][]float64{}
+	dim, plane := d.Dim(), d.H*d.W
+	wantSSIM := slices.Contains(parts, OneClassSSIM)
+	err := models.ReconstructEach(m, d.X, d.N, func(_ int, x, recon []float32) error {
+		s, err := eval.SampleMSE(x, recon, dim)
+		out[OneClassRecon] = append(out[OneClassRecon], s...)
+		if wantSSIM {
+			for off := 0; off < len(x); off += dim {
+				// 1 − SSIM, the mean over the image's channels.
+				var sum float64
+				for c := 0; c < dim; c += plane {
+					sum += eval.SSIM(x[off+c:off+c+plane], recon[off+c:off+c+plane], d.H, d.W)
+				}
+				out[OneClassSSIM] = append(out[OneClassSSIM], 1-sum/float64(d.C))
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reconstructing %s: %w", d.Name, err)
+	}
+	if slices.Contains(parts, OneClassELBO) {
+		if out[OneClassELBO], err = NegELBOScores(m, d); err != nil {
+			return nil, err
+		}
+	}
+	if mix != nil {
+		codes, err := models.Encode(m, d.X, d.N)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", d.Name, err)
+		}
+		s := make([]float64, d.N)
+		for i := range s {
+			ll, err := mix.MeanLogLikelihood(codes[i*mix.D:(i+1)*mix.D], 1)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = -ll
+		}
+		out[OneClassLatent] = s
+	}
+	return out, nil
+}
+
+// combineScores sums the test scores of parts, each standardised by the
+// mean and standard deviation of its validation scores.
+func combineScores(scores map[string]partScores, parts []string) []float64 {
+	if len(parts) == 1 {
+		return scores[parts[0]].test
+	}
+	out := make([]float64, len(scores[parts[0]].test))
+	for _, p := range parts {
+		ps := scores[p]
+		mu, sd := meanStd(ps.val)
+		if !(sd > 0) {
+			sd = 1
+		}
+		for i, x := range ps.test {
+			out[i] += (x - mu) / sd
+		}
+	}
+	return out
+}
+
+func meanStd(xs []float64) (mu, sd float64) {
+	mu = mean(xs)
+	for _, x := range xs {
+		sd += (x - mu) * (x - mu)
+	}
+	if len(xs) > 1 {
+		sd = math.Sqrt(sd / float64(len(xs)-1))
+	}
+	return mu, sd
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -269,6 +270,64 @@ func TestOneClass(t *testing.T) {
 		assert.Greater(t, a, 0.5, "class %d", i)
 	}
 	assert.Contains(t, r.Images, "oneclass.png")
+	// Every combination of parts is measured beside the chosen score, recon.
+	by := r.Values["mean_auroc_by_score"].(map[string]float64)
+	assert.ElementsMatch(t, []string{"recon", "ssim", "latent", "recon+ssim", "recon+latent", "ssim+latent", "recon+ssim+latent"}, slices.Collect(maps.Keys(by)))
+	assert.Equal(t, r.Figures["mean_auroc"], by["recon"])
+	assert.Equal(t, "recon", r.Values["oneclass_score"])
+}
+
+func TestOneClassScore(t *testing.T) {
+	f := getFixture(t)
+	tr := f.train.Filter(func(l int) bool { return l < 2 })
+	te := f.test.Filter(func(l int) bool { return l < 2 })
+	r, err := OneClass(context.Background(), f.model.Spec(), tr, te, OneClassConfig{Epochs: 2, Batch: 32, LR: 2e-3, Seed: 1, Score: "latent+recon"}, t.TempDir())
+	require.NoError(t, err)
+	assert.Equal(t, "latent+recon", r.Values["oneclass_score"])
+	by := r.Values["mean_auroc_by_score"].(map[string]float64)
+	assert.Equal(t, r.Figures["mean_auroc"], by["latent+recon"])
+	assert.InDelta(t, by["latent+recon"], by["recon+latent"], 1e-12, "the order of the parts does not matter")
+
+	_, err = OneClass(context.Background(), f.model.Spec(), tr, te, OneClassConfig{Epochs: 1, Batch: 32, LR: 2e-3, Seed: 1, Score: "elbo"}, t.TempDir())
+	assert.ErrorContains(t, err, `part "elbo" does not apply to a`)
+}
+
+func TestParseOneClassScore(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{"recon", []string{"recon"}, ""},
+		{"ssim+latent", []string{"ssim", "latent"}, ""},
+		{" recon + elbo ", []string{"recon", "elbo"}, ""},
+		{"mse", nil, `unknown part "mse"`},
+		{"recon+", nil, `unknown part ""`},
+		{"recon+recon", nil, `part "recon" given twice`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseOneClassScore(tc.in)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestCombineScores(t *testing.T) {
+	scores := map[string]partScores{
+		"a": {val: []float64{1, 3}, test: []float64{2, 5}},      // mean 2, sd √2
+		"b": {val: []float64{10, 10}, test: []float64{10, 12}},  // sd 0: unscaled
+		"c": {val: []float64{0, 100}, test: []float64{50, 150}}, // mean 50, sd 50√2
+	}
+	assert.Equal(t, []float64{2, 5}, combineScores(scores, []string{"a"}))
+	got := combineScores(scores, []string{"a", "b"})
+	assert.InDeltaSlice(t, []float64{0, 3/math.Sqrt2 + 2}, got, 1e-12)
+	got = combineScores(scores, []string{"a", "c"})
+	assert.InDeltaSlice(t, []float64{0, 3/math.Sqrt2 + 100/(50*math.Sqrt2)}, got, 1e-12)
 }
 
 // assertPicture checks that path is a PNG of a sensible size with more

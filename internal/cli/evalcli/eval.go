@@ -58,6 +58,7 @@ type options struct {
 	contamination float64
 	score         string
 	ocEpochs      int
+	ocScore       string
 	batch         int
 	lr            float64
 	knnK          int
@@ -79,7 +80,7 @@ var help = cli.Help{
 		{Title: "Output", Flags: []string{"out", "json"}},
 		{Title: "Denoising", Flags: []string{"noise", "noise-std", "noise-frac"}},
 		{Title: "Anomaly detection", Flags: []string{"threshold", "normal", "normal-class", "anomaly-label", "percentile", "contamination", "score", "top-k"}},
-		{Title: "One-class (anomaly-oneclass)", Flags: []string{"oneclass-epochs", "batch", "lr"}},
+		{Title: "One-class (anomaly-oneclass)", Flags: []string{"oneclass-epochs", "oneclass-score", "batch", "lr"}},
 		{Title: "Features", Flags: []string{"knn-k", "knn-train"}},
 	},
 	Examples: []string{
@@ -117,6 +118,7 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the scored data, in (0, 0.5] (replaces -percentile)")
 	fs.StringVar(&o.score, "score", "", "anomaly score: recon (reconstruction error) or elbo (negative ELBO, VAE kinds) (default: the stored threshold's, else recon)")
 	fs.IntVar(&o.ocEpochs, "oneclass-epochs", 5, "anomaly-oneclass: training epochs per class")
+	fs.StringVar(&o.ocScore, "oneclass-score", apps.OneClassRecon, "anomaly-oneclass: score ranking the test images: recon, ssim, elbo (vae kinds), latent (code density under a mixture fitted on the class's codes), or parts joined by + (each standardised on held-out images of the class)")
 	fs.IntVar(&o.batch, "batch", 128, "anomaly-oneclass: batch size")
 	fs.Float64Var(&o.lr, "lr", 1e-3, "anomaly-oneclass: learning rate")
 	fs.IntVar(&o.knnK, "knn-k", 5, "features: k of the k-nearest-neighbour classifier")
@@ -152,6 +154,9 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 		return nil, fmt.Errorf("-task %q: valid tasks are %s", o.task, strings.Join(tasks, ", "))
 	}
 	if err := o.anomalyOptions().Check(); err != nil {
+		return nil, err
+	}
+	if _, err := apps.ParseOneClassScore(o.ocScore); err != nil {
 		return nil, err
 	}
 	switch {
@@ -422,7 +427,7 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 			r, err = runAnomaly(o, loaded, ds, scaler)
 		case "anomaly-oneclass":
 			r, err = apps.OneClass(ctx, spec, ds.train, ds.scored, apps.OneClassConfig{
-				Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Log: log}, o.out)
+				Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Score: o.ocScore, Log: log}, o.out)
 		case "features":
 			r, err = apps.Features(m, ds.train, ds.scored, apps.FeatureOptions{K: o.knnK, KNNTrain: o.knnTrain, Seed: o.seed}, o.out)
 		case "pca":

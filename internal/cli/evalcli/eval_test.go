@@ -333,6 +333,8 @@ func TestBadInputs(t *testing.T) {
 		{"unknown normal class", []string{"-checkpoint", ckpt, "-task", "anomaly", "-normal-class", "42"}, []string{"-normal-class 42"}},
 		{"bad noise", []string{"-checkpoint", ckpt, "-task", "denoise", "-noise", "pink"}, []string{"pink", "gaussian"}},
 		{"stray argument", []string{"-checkpoint", ckpt, "extra"}, []string{"unexpected argument"}},
+		{"unknown one-class score", []string{"-checkpoint", ckpt, "-task", "anomaly-oneclass", "-oneclass-score", "recon+mse"}, []string{"-oneclass-score \"recon+mse\"", "unknown part \"mse\""}},
+		{"one-class elbo of a plain model", []string{"-checkpoint", ckpt, "-task", "anomaly-oneclass", "-oneclass-score", "elbo"}, []string{"-oneclass-score elbo", "part \"elbo\" does not apply"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCmd(append(tc.args, "-out", filepath.Join(dir, "out"), "-limit", "50")...)
