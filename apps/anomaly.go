@@ -510,6 +510,9 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 		}
 		combos = append(combos, combo)
 	}
+	// The seed starts the fresh models too, not only their splits and
+	// batches, so that runs with different seeds differ in every draw.
+	spec.InitSeed = cfg.Seed
 	classes := slices.Compact(slices.Sorted(slices.Values(trainSet.Labels)))
 	r := newResult("anomaly-oneclass")
 	var aurocs, pcaAurocs, xs []float64
