@@ -290,6 +290,16 @@ func (s *Stream) BatchSize() int { return s.opt.BatchSize }
 // NumBatches is floor(Len/BatchSize).
 func (s *Stream) NumBatches() int { return s.n / s.opt.BatchSize }
 
+// SetBatchSize changes the batch size (for a caller that learns it from the
+// data's size, which opening tells) and restarts epoch 0.
+func (s *Stream) SetBatchSize(n int) error {
+	if n <= 0 || n > s.n {
+		return fmt.Errorf("stream %s: batch size %d must be between 1 and its %d samples", s.name, n, s.n)
+	}
+	s.opt.BatchSize = n
+	return s.StartEpoch(0, 0)
+}
+
 // StartEpoch restarts reading with the epoch's shard and sample order and
 // skips skip batches (reading through them: resuming costs a partial pass).
 func (s *Stream) StartEpoch(epoch, skip int) error {
