@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hourglass-ml/hourglass/eval"
+	"github.com/hourglass-ml/hourglass/train"
 )
 
 // npyShards writes shards part-000.npy… of rows×dim float32 values on two
@@ -51,6 +52,13 @@ func TestStreamedRunIsRepeatableAndResumable(t *testing.T) {
 	cfg, err := os.ReadFile(filepath.Join(a, ConfigName))
 	require.NoError(t, err)
 	assert.Contains(t, string(cfg), "buffer: 50\n")
+	loaded, err := train.LoadCheckpoint(filepath.Join(a, train.LastName))
+	require.NoError(t, err)
+	src, err := StoredSource(loaded)
+	require.NoError(t, err)
+	assert.True(t, src.Streamed)
+	_, err = src.Load()
+	assert.ErrorContains(t, err, "the run streamed the shards of "+data+", which are not loaded whole")
 
 	// The same flags give the same run; so does replaying its config.yaml.
 	code, _, stderr := runCmd(append([]string{"-data", data, "-epochs", "3", "-out", b}, streamed...)...)
