@@ -397,29 +397,8 @@ func (o *options) checkStreaming() error {
 }
 
 // streams reports whether -data names shards to stream rather than a data
-// set to load whole: with -stream, a glob, a .npy file, or a directory
-// other than an IDX data set (one holding train-images-idx3-ubyte).
-func streams(data string, force bool) bool {
-	if force {
-		return true
-	}
-	if slices.Contains(dataset.Sources(), data) {
-		return false
-	}
-	st, err := os.Stat(data)
-	switch {
-	case err != nil:
-		return strings.ContainsAny(data, "*?[")
-	case st.IsDir():
-		for _, n := range []string{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"} {
-			if _, err := os.Stat(filepath.Join(data, n)); err == nil {
-				return false
-			}
-		}
-		return true
-	}
-	return dataset.ShardFormat(data) == dataset.FormatNPY
-}
+// set to load whole: with -stream, or when dataset.IsShardSource says so.
+func streams(data string, force bool) bool { return force || dataset.IsShardSource(data) }
 
 // trainConfig is the train.Config the options describe, without data.
 func (o *options) trainConfig() train.Config {
