@@ -483,11 +483,11 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	if cfg.Score == "" {
 		cfg.Score = OneClassRecon
 	}
-	probe, err := models.New(spec)
+	kind, err := models.LookupKind(spec.Kind)
 	if err != nil {
 		return nil, err
 	}
-	avail := oneClassParts(probe, test)
+	avail := oneClassParts(kind, test)
 	chosen, err := ParseOneClassScore(cfg.Score)
 	if err != nil {
 		return nil, err
@@ -619,13 +619,13 @@ func ParseOneClassScore(score string) ([]string, error) {
 	return parts, nil
 }
 
-// oneClassParts lists the score parts that apply to m on d.
-func oneClassParts(m models.Model, d *dataset.Dataset) []string {
+// oneClassParts lists the score parts that apply to a model of kind on d.
+func oneClassParts(kind models.Kind, d *dataset.Dataset) []string {
 	parts := []string{OneClassRecon}
 	if IsImage(d) {
 		parts = append(parts, OneClassSSIM)
 	}
-	if IsVariational(m) {
+	if kind.Variational {
 		parts = append(parts, OneClassELBO)
 	}
 	return append(parts, OneClassLatent)

@@ -290,6 +290,15 @@ func TestOneClassScore(t *testing.T) {
 
 	_, err = OneClass(context.Background(), f.model.Spec(), tr, te, OneClassConfig{Epochs: 1, Batch: 32, LR: 2e-3, Seed: 1, Score: "elbo"}, t.TempDir())
 	assert.ErrorContains(t, err, `part "elbo" does not apply to a`)
+
+	// A VAE kind adds the ELBO part; its negative ELBO separates the classes.
+	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 1)
+	require.NoError(t, err)
+	r, err = OneClass(context.Background(), spec, tr, te, OneClassConfig{Epochs: 2, Batch: 32, LR: 1e-3, Seed: 1, Score: "elbo"}, t.TempDir())
+	require.NoError(t, err)
+	by = r.Values["mean_auroc_by_score"].(map[string]float64)
+	assert.Len(t, by, 15, "every combination of recon, ssim, elbo, latent")
+	assert.Greater(t, by["elbo"], 0.7)
 }
 
 func TestParseOneClassScore(t *testing.T) {
