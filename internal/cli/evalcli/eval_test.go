@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -211,6 +212,31 @@ func TestCSVOutliers(t *testing.T) {
 	s2 := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-anomaly-label", "1", "-out", out)
 	assert.Equal(t, s["auroc"], s2["auroc"])
 	assert.Equal(t, s["auprc"], s2["auprc"])
+	// The score histogram counts every row, normal rows and anomalies apart,
+	// and the ROC and PR curves are drawn.
+	hist := s2["score_histogram"].(map[string]any)
+	assert.Equal(t, n+outliers, sumCounts(hist["counts"]))
+	assert.Equal(t, n, sumCounts(hist["normal"]))
+	assert.Equal(t, outliers, sumCounts(hist["anomalous"]))
+	for _, f := range []string{"scores.png", "roc.png", "pr.png"} {
+		assert.FileExists(t, filepath.Join(out, f))
+	}
+	// The per-feature summary: every column once, largest error first,
+	// shares summing to one, and the mean of flagged rows above the mean
+	// of all for the column that errs most.
+	fe := s2["feature_errors"].([]any)
+	require.Len(t, fe, 8)
+	var share float64
+	prev := math.Inf(1)
+	for _, e := range fe {
+		m := e.(map[string]any)
+		assert.LessOrEqual(t, m["mse"].(float64), prev)
+		prev = m["mse"].(float64)
+		share += m["share"].(float64)
+	}
+	assert.InDelta(t, 1, share, 1e-9)
+	top := fe[0].(map[string]any)
+	assert.Greater(t, top["flagged_mse"], top["mse"])
 
 	// The top-scored rows are the injected outliers, and each row names the
 	// features whose errors weigh most.
@@ -256,7 +282,24 @@ func TestCSVOutliers(t *testing.T) {
 	assert.NotContains(t, s, "auroc")
 	assert.EqualValues(t, 558, s["n_train"])
 	assert.Equal(t, csv+" (training split)", s["fitted_on"])
-	assert.FileExists(t, filepath.Join(dir, "all", "report.html"))
+	// A table's report has no pixel figures or pictures of rows, but the
+	// anomaly figures with the stored threshold, the score histogram and
+	// the per-feature errors.
+	for _, k := range []string{"psnr", "bce", "ssim", "pca_psnr"} {
+		assert.NotContains(t, s, k)
+	}
+	assert.Equal(t, n+outliers, sumCounts(s["score_histogram"].(map[string]any)["counts"]))
+	page, err := os.ReadFile(filepath.Join(dir, "all", "report.html"))
+	require.NoError(t, err)
+	for _, w := range []string{"<td>Anomaly threshold</td>", "Features by their share of the reconstruction error",
+		"<th>Mean squared error of flagged rows</th>", "rows right of the dashed threshold line are flagged"} {
+		assert.Contains(t, string(page), w)
+	}
+	for _, w := range []string{"Peak signal", "Left out: no normal class", "Rows marked input"} {
+		assert.NotContains(t, string(page), w)
+	}
+	firstFeature := s["feature_errors"].([]any)[0].(map[string]any)
+	assert.Regexp(t, fmt.Sprintf(`<tr><td>%s</td><td>%.4g</td><td>%.1f%%</td>`, firstFeature["feature"], firstFeature["mse"], 100*firstFeature["share"].(float64)), string(page))
 
 	// A new file scored with the saved model alone: no training data or
 	// normal rows at hand, the stored threshold flags.
@@ -368,4 +411,13 @@ func TestSampleOnAPlainAutoencoderDrawsFromTheMixture(t *testing.T) {
 	assert.Equal(t, 10.0, s["gmm_components"])
 	assert.Greater(t, s["gmm_test_loglik"].(float64), s["prior_test_loglik"].(float64))
 	assert.FileExists(t, filepath.Join(out, "samples.png"))
+}
+
+// sumCounts adds the counts of a histogram read back from JSON.
+func sumCounts(v any) int {
+	total := 0
+	for _, c := range v.([]any) {
+		total += int(c.(float64))
+	}
+	return total
 }
