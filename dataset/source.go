@@ -18,6 +18,9 @@ type LoadOptions struct {
 	LabelColumn string
 	// Delimiter separates CSV fields; 0 detects ',', ';' or tab.
 	Delimiter rune
+	// Missing reads missing CSV cells as NaN (for an Imputer) instead of
+	// failing on them.
+	Missing bool
 }
 
 // IsCSV reports whether source names a CSV file.
@@ -35,7 +38,7 @@ func LoadWith(source string, opt LoadOptions) (*Splits, error) {
 		}
 		return Load(source)
 	}
-	co := CSVOptions{LabelColumn: opt.LabelColumn, DefaultLabel: "label", Comma: opt.Delimiter}
+	co := CSVOptions{LabelColumn: opt.LabelColumn, DefaultLabel: "label", Comma: opt.Delimiter, Missing: opt.Missing}
 	if opt.LabelColumn == NoLabel {
 		co.LabelColumn, co.DefaultLabel = "", ""
 	}

@@ -68,6 +68,31 @@ type options struct {
 	settings string
 
 	given map[string]bool // flags given on the command line
+	// imputer is the checkpoint's (train -impute), nil when it has none:
+	// then a missing CSV value is an error.
+	imputer *dataset.Imputer
+}
+
+// loadOptions are the CSV settings every source is read with; missing
+// values are read (as NaN) only when the checkpoint can fill them.
+func (o *options) loadOptions() dataset.LoadOptions {
+	return dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma, Missing: o.imputer != nil}
+}
+
+// impute fills d's missing values with the checkpoint's imputer, as
+// training did, and says on log how many it filled.
+func (o *options) impute(d *dataset.Dataset, log io.Writer) error {
+	if o.imputer == nil {
+		return nil
+	}
+	n, err := o.imputer.Apply(d)
+	if err != nil {
+		return fmt.Errorf("filling missing values of %s with the checkpoint's imputer: %w", d.Name, err)
+	}
+	if n > 0 {
+		fmt.Fprintf(log, "eval: %d missing values of %s filled with their column's training %s (stored in %s)\n", n, d.Name, o.imputer.Kind, o.checkpoint)
+	}
+	return nil
 }
 
 // help is the -h text; its groups follow the README's task table.
@@ -342,7 +367,10 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	if err != nil {
 		return nil, err
 	}
-	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+	if o.imputer, err = loaded.Imputer(); err != nil {
+		return nil, err
+	}
+	splits, err := dataset.LoadWith(o.data, o.loadOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -363,6 +391,9 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		}
 		if err := apps.CheckShape(m, d); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", o.checkpoint, err)
+		}
+		if err := o.impute(d, log); err != nil {
+			return nil, err
 		}
 		if scaler != nil {
 			if err := scaler.Apply(d); err != nil {
@@ -460,7 +491,7 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 // none can be had; that is an error only for the tasks that need it.
 func trainingData(o *options, loaded *train.Loaded, splits *dataset.Splits) (*dataset.Dataset, string, error) {
 	if o.trainData != "" {
-		sp, err := dataset.LoadWith(o.trainData, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+		sp, err := dataset.LoadWith(o.trainData, o.loadOptions())
 		if err != nil {
 			return nil, "", fmt.Errorf("-train-data: %w", err)
 		}
@@ -502,13 +533,16 @@ func runAnomaly(o *options, loaded *train.Loaded, ds data, scaler *dataset.Scale
 		opt.Fixed = &train.Threshold{Value: o.threshold, Score: score}
 		opt.FixedFrom = "-threshold"
 	case o.normal != "":
-		sp, err := dataset.LoadWith(o.normal, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+		sp, err := dataset.LoadWith(o.normal, o.loadOptions())
 		if err != nil {
 			return nil, fmt.Errorf("-normal: %w", err)
 		}
 		normal = sp.Train
 		if err := apps.CheckShape(m, normal); err != nil {
 			return nil, fmt.Errorf("-normal: %w", err)
+		}
+		if err := o.impute(normal, io.Discard); err != nil {
+			return nil, err
 		}
 		if scaler != nil {
 			if err := scaler.Apply(normal); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hourglass-ml/hourglass"
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 	"github.com/hourglass-ml/hourglass/models"
@@ -420,4 +421,104 @@ func sumCounts(v any) int {
 		total += int(c.(float64))
 	}
 	return total
+}
+
+// TestImpute trains with -impute median on a table with missing cells and
+// checks that eval and the Go API fill a new row's missing value with the
+// stored training median, as training did.
+func TestImpute(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "table.csv")
+	d := writeCSV(t, csv, 60, 0, 5)
+	raw, err := os.ReadFile(csv)
+	require.NoError(t, err)
+	lines := strings.Split(string(raw), "\n")
+	// Data row 2 loses x3, data row 5 x0.
+	for _, e := range []struct{ line, col int }{{2, 3}, {5, 0}} {
+		cells := strings.Split(lines[e.line], ",")
+		cells[e.col] = map[int]string{3: "", 0: "NA"}[e.col]
+		lines[e.line] = strings.Join(cells, ",")
+	}
+	require.NoError(t, os.WriteFile(csv, []byte(strings.Join(lines, "\n")), 0o644))
+	var present []float64
+	for i := range d.N {
+		if i != 1 {
+			present = append(present, float64(d.X[i*d.W+3]))
+		}
+	}
+	sort.Float64s(present)
+	median := (present[len(present)/2-1] + present[len(present)/2]) / 2 // 59 values: the middle one
+	if len(present)%2 == 1 {
+		median = present[len(present)/2]
+	}
+
+	var o, e bytes.Buffer
+	args := []string{"-data", csv, "-epochs", "4", "-val-frac", "0", "-out", filepath.Join(dir, "plain")}
+	require.Equal(t, 1, traincli.Run("train", args, &o, &e))
+	assert.Contains(t, e.String(), `line 3, column 4 ("x3"): missing value ""; remove the row, fill the value in, or pass -impute mean, median or zero`)
+	e.Reset()
+	require.Equal(t, 2, traincli.Run("train", append(args, "-impute", "mode"), &o, &e))
+	assert.Contains(t, e.String(), `-impute "mode": valid: mean, median, zero`)
+
+	e.Reset()
+	run := filepath.Join(dir, "run")
+	require.Equal(t, 0, traincli.Run("train", []string{"-data", csv, "-epochs", "4", "-val-frac", "0", "-impute", "median", "-out", run}, &o, &e), e.String())
+	assert.Contains(t, e.String(), "impute: 2 missing values filled with their column's training median (fitted on 60 rows)")
+	ck := filepath.Join(run, train.BestName)
+	loaded, err := train.LoadCheckpoint(ck)
+	require.NoError(t, err)
+	im, err := loaded.Imputer()
+	require.NoError(t, err)
+	require.NotNil(t, im)
+	assert.Equal(t, "median", im.Kind)
+	assert.InDelta(t, median, im.Fill[3], 1e-4)
+
+	// Eval reads the missing cells and fills them: every row is scored.
+	s := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-out", filepath.Join(dir, "eval"))
+	assert.EqualValues(t, 60, s["n"])
+
+	// A row with x3 missing scores exactly as the same row with the stored
+	// median written in, from the CLI and from the Go API.
+	row := []float32{0.1, -0.2, 0.3, 0, 0.5, -0.1, 0.2, 0}
+	cells := func(x3 string) string {
+		return fmt.Sprintf("%g,%g,%g,%s,%g,%g,%g,%g", row[0], row[1], row[2], x3, row[4], row[5], row[6], row[7])
+	}
+	fresh := filepath.Join(dir, "new.csv")
+	require.NoError(t, os.WriteFile(fresh, []byte("x0,x1,x2,x3,x4,x5,x6,x7\n"+cells("?")+"\n"+cells(strconv.FormatFloat(float64(im.Fill[3]), 'g', -1, 32))+"\n"), 0o644))
+	code, stdout, stderr := runCmd("-checkpoint", ck, "-data", fresh, "-task", "anomaly", "-out", filepath.Join(dir, "new"), "-json")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "eval: 1 missing values of "+fresh+" filled with their column's training median")
+	assert.Contains(t, stdout, `"n":2`)
+	scores, err := os.ReadFile(filepath.Join(dir, "new", "scores.csv"))
+	require.NoError(t, err)
+	sl := strings.Split(strings.TrimSpace(string(scores)), "\n")
+	require.Len(t, sl, 3)
+	assert.Equal(t, strings.Split(sl[1], ",")[1], strings.Split(sl[2], ",")[1], "same score with the value missing and filled in")
+
+	m, err := hourglass.Load(ck)
+	require.NoError(t, err)
+	defer m.Close()
+	withNaN := slices.Clone(row)
+	withNaN[3] = float32(math.NaN())
+	filled := slices.Clone(row)
+	filled[3] = im.Fill[3]
+	got, err := m.Score(append(withNaN, filled...))
+	require.NoError(t, err)
+	assert.Equal(t, got[0], got[1])
+	cliScore, err := strconv.ParseFloat(strings.Split(sl[1], ",")[1], 64)
+	require.NoError(t, err)
+	assert.InEpsilon(t, cliScore, got[0], 1e-5, "the Go API scores as eval does")
+
+	// A model trained without -impute still refuses missing values.
+	complete := filepath.Join(dir, "complete.csv")
+	writeCSV(t, complete, 60, 0, 6)
+	plain := trainTable4(t, complete, filepath.Join(dir, "plain2"))
+	code, _, stderr = runCmd("-checkpoint", plain, "-data", fresh, "-task", "anomaly", "-out", filepath.Join(dir, "new2"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `line 2, column 4 ("x3"): missing value "?"`)
+	pm, err := hourglass.Load(plain)
+	require.NoError(t, err)
+	defer pm.Close()
+	_, err = pm.Score(withNaN)
+	assert.ErrorContains(t, err, "input sample 0, value 3: NaN is not a finite number (NaN for a missing value needs a model trained with -impute)")
 }

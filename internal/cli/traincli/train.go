@@ -62,7 +62,7 @@ var notInConfig = []string{"config", "resume", "out"}
 
 // runFixed are the flags a resumed run may not change: they fix the model,
 // the data, the validation split and every random draw.
-var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip"}
+var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip", "impute"}
 
 type options struct {
 	fs      *flag.FlagSet
@@ -78,6 +78,7 @@ type options struct {
 	noPCA   bool
 	scale   string
 	clip    float64
+	impute  string
 	label   string
 	delim   string
 	comma   rune
@@ -107,7 +108,7 @@ var help = cli.Help{
 	Summary: "Trains an autoencoder and writes its checkpoints, metrics and a picture of\nreconstructions into a run directory, then prints the test error beside PCA's.",
 	Groups: []cli.Group{
 		{Title: "Model", Flags: []string{"model", "latent", "hidden", "output", "overcomplete", "init", "recon-loss", "noise", "noise-std", "noise-frac", "sparsity-l1", "sparsity-rho", "sparsity-beta", "beta"}},
-		{Title: "Data", Flags: []string{"data", "label-column", "delimiter", "val-frac", "scale", "clip", "no-pca"}},
+		{Title: "Data", Flags: []string{"data", "label-column", "delimiter", "val-frac", "scale", "clip", "impute", "no-pca"}},
 		{Title: "Anomaly threshold (stored in the checkpoints)", Flags: []string{"threshold-percentile", "contamination"}},
 		{Title: "Training", Flags: []string{"epochs", "batch", "lr", "seed", "device", "optimizer", "beta1", "beta2", "eps", "alpha", "momentum", "nesterov", "weight-decay", "clip-norm"}},
 		{Title: "Schedule and stopping", Flags: []string{"schedule", "step-epochs", "gamma", "min-lr", "warmup", "factor", "patience", "early-stop", "min-delta"}},
@@ -136,6 +137,7 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.Float64Var(&o.valFrac, "val-frac", 0.1, "fraction of the training data held out for validation (0: none; best is then the last epoch)")
 	fs.StringVar(&o.label, "label-column", "", "CSV column holding integer labels, left out of the features (default: \"label\" when the header has it; none: no label column)")
 	fs.StringVar(&o.delim, "delimiter", "auto", "CSV field separator: auto (detects , ; or tab), tab, or one character")
+	fs.StringVar(&o.impute, "impute", "", "fill missing CSV values (empty, NA, NaN, ?) with each column's training mean, median or zero, stored in the checkpoint for scoring (default: none, a missing value is an error)")
 	fs.Float64Var(&o.clip, "clip", 0, "clamp scaled values to [-clip, clip] at scoring time, so one column far outside its training range cannot dominate a score (0: off; stored in the checkpoint)")
 	fs.Float64Var(&o.thrPercentile, "threshold-percentile", 99, "anomaly threshold stored with the model: this percentile of the training rows' scores")
 	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the training data, in (0, 0.5] (replaces -threshold-percentile)")
@@ -331,6 +333,9 @@ func (o *options) check() error {
 		return err
 	}
 	o.comma = comma
+	if o.impute != "" && !slices.Contains(dataset.ImputeKinds(), o.impute) {
+		return fmt.Errorf("-impute %q: valid: %s (or leave it out: missing values are then an error)", o.impute, strings.Join(dataset.ImputeKinds(), ", "))
+	}
 	if !slices.Contains(append(dataset.ScalerKinds(), "auto"), o.scale) {
 		return fmt.Errorf("-scale %q: valid: auto, %s", o.scale, strings.Join(dataset.ScalerKinds(), ", "))
 	}
@@ -493,7 +498,7 @@ func (o *options) tableDefaults(n int) string {
 const thresholdRows = 10000
 
 func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary, err error) {
-	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma})
+	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma, Missing: o.impute != ""})
 	if err != nil {
 		return nil, err
 	}
@@ -510,6 +515,10 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		test, evalOn = valSet, "validation split"
 	case test == nil:
 		test, evalOn = trainSet, "training data (no test or validation split: -val-frac 0)"
+	}
+	imputer, err := fitImputer(o, log, trainSet, valSet, test)
+	if err != nil {
+		return nil, err
 	}
 	unitRange := dataset.InUnitRange(trainSet) // before scaling: decides "none"
 	scaler, scaleKind, scaleWhy, err := fitScaler(o, trainSet, valSet, test)
@@ -595,6 +604,11 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 	cfg.Meta = map[string]string{train.MetaConfig: string(stored)}
 	if scaler != nil {
 		if cfg.Meta[train.MetaScaler], err = train.EncodeMeta(scaler); err != nil {
+			return nil, err
+		}
+	}
+	if imputer != nil {
+		if cfg.Meta[train.MetaImputer], err = train.EncodeMeta(imputer); err != nil {
 			return nil, err
 		}
 	}
@@ -822,14 +836,44 @@ func fitScaler(o *options, sets ...*dataset.Dataset) (sc *dataset.Scaler, kind, 
 	return sc, kind, why, nil
 }
 
+// fitImputer fits the -impute policy on the training split (sets[0]) and
+// fills every split with it, before any scaler sees the data; it says on
+// log how many values it filled. Without -impute it returns nil.
+func fitImputer(o *options, log io.Writer, sets ...*dataset.Dataset) (*dataset.Imputer, error) {
+	if o.impute == "" {
+		return nil, nil
+	}
+	im, err := dataset.FitImputer(o.impute, sets[0])
+	if err != nil {
+		return nil, fmt.Errorf("-impute: %w", err)
+	}
+	seen := map[*dataset.Dataset]bool{}
+	filled := 0
+	for _, d := range sets {
+		if d == nil || seen[d] {
+			continue
+		}
+		seen[d] = true
+		n, err := im.Apply(d)
+		if err != nil {
+			return nil, fmt.Errorf("-impute: %w", err)
+		}
+		filled += n
+	}
+	fmt.Fprintf(log, "impute: %d missing values filled with their column's training %s (fitted on %d rows)\n", filled, o.impute, sets[0].N)
+	return im, nil
+}
+
 // TrainingSource is the data a run trained on, as its checkpoint's stored
 // configuration says: the eval command fits what it needs (PCA, kNN, a
 // threshold) on it rather than on the data it scores.
 type TrainingSource struct {
 	Data, LabelColumn string
 	Delimiter         rune
-	ValFrac           float64
-	Seed              uint64
+	// Missing: the run imputed missing values, so they are read as NaN.
+	Missing bool
+	ValFrac float64
+	Seed    uint64
 }
 
 // StoredSource reads the training source from a checkpoint written by this
@@ -852,13 +896,13 @@ func StoredSource(l *train.Loaded) (*TrainingSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, ValFrac: o.valFrac, Seed: o.seed}, nil
+	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, Missing: o.impute != "", ValFrac: o.valFrac, Seed: o.seed}, nil
 }
 
 // Load reads the source and returns the training split exactly as the run
 // made it (before scaling).
 func (s *TrainingSource) Load() (*dataset.Dataset, error) {
-	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter})
+	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter, Missing: s.Missing})
 	if err != nil {
 		return nil, err
 	}
