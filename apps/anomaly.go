@@ -577,7 +577,9 @@ func csvField(s string) string {
 	return s
 }
 
-// OneClassConfig is how OneClass trains its per-class models.
+// OneClassConfig is how OneClass trains its per-class models. Epochs or
+// Batch 0 sizes them from each class's training rows as the train command
+// does for a table (train.TableBatch, train.TableEpochs).
 type OneClassConfig struct {
 	Epochs int
 	Batch  int
@@ -596,12 +598,13 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	if trainSet.Labels == nil || test.Labels == nil {
 		return nil, fmt.Errorf("the one-class protocol needs labelled data; %s has no labels", trainSet.Name)
 	}
-	if cfg.Epochs < 1 {
-		return nil, fmt.Errorf("-oneclass-epochs %d: must be at least 1", cfg.Epochs)
+	if cfg.Epochs < 0 || cfg.Batch < 0 {
+		return nil, fmt.Errorf("-oneclass-epochs %d, -batch %d: must be at least 1 (0: sized from each class's rows)", cfg.Epochs, cfg.Batch)
 	}
 	classes := slices.Compact(slices.Sorted(slices.Values(trainSet.Labels)))
 	r := newResult("anomaly-oneclass")
 	var aurocs, pcaAurocs, xs []float64
+	var epochs []int
 	for _, c := range classes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -622,7 +625,15 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %w", className(trainSet, c), err)
 		}
-		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: cfg.Epochs, Batch: min(cfg.Batch, tr.N), LR: cfg.LR, Seed: cfg.Seed}); err != nil {
+		batch, ep := cfg.Batch, cfg.Epochs
+		if batch == 0 {
+			batch = train.TableBatch(tr.N)
+		}
+		if ep == 0 {
+			ep = train.TableEpochs(tr.N, min(batch, tr.N))
+		}
+		epochs = append(epochs, ep)
+		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: ep, Batch: min(batch, tr.N), LR: cfg.LR, Seed: cfg.Seed}); err != nil {
 			return nil, fmt.Errorf("training on class %s: %w", className(trainSet, c), err)
 		}
 		scores, err := ReconScores(m, test)
@@ -646,7 +657,7 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 			return nil, err
 		}
 		aurocs, pcaAurocs, xs = append(aurocs, auroc), append(pcaAurocs, pcaAUROC), append(xs, float64(c))
-		line := fmt.Sprintf("class %-16s %d train samples  AUROC %s %.4f  PCA-%d %.4f", className(trainSet, c), cls.N, spec.Kind, auroc, pca.K, pcaAUROC)
+		line := fmt.Sprintf("class %-16s %d train samples, %d epochs  AUROC %s %.4f  PCA-%d %.4f", className(trainSet, c), cls.N, ep, spec.Kind, auroc, pca.K, pcaAUROC)
 		r.Notes = append(r.Notes, line)
 		if cfg.Log != nil {
 			fmt.Fprintln(cfg.Log, line)
@@ -657,7 +668,8 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	r.Values["pca_per_class_auroc"] = pcaAurocs
 	r.Figures["mean_auroc"] = mean(aurocs)
 	r.Figures["pca_mean_auroc"] = mean(pcaAurocs)
-	r.Figures["oneclass_epochs"] = float64(cfg.Epochs)
+	r.Values["oneclass_epochs_per_class"] = epochs
+	r.Figures["oneclass_epochs"] = float64(slices.Max(epochs))
 	if err := ensureDir(out); err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ var figureInfo = map[string]FigureInfo{
 	"normal_class":      {"Normal class", "label", "The class treated as normal; every other class counts as an anomaly."},
 	"mean_auroc":        {"Mean one-class AUROC", "0 to 1", "AUROC averaged over the classes, each time with a model trained on that class only."},
 	"pca_mean_auroc":    {"Mean one-class AUROC of PCA", "0 to 1", "The same protocol with a PCA of the same code size: the linear baseline."},
-	"oneclass_epochs":   {"Epochs per class", "count", "Training epochs of each one-class model."},
+	"oneclass_epochs":   {"Epochs per class", "count", "Training epochs of each one-class model (the most of any class when sized from each class's rows)."},
 
 	"latent":           {"Code size", "values", "Number of values in the model's code (the bottleneck)."},
 	"knn_accuracy":     {"k-NN accuracy on codes", "fraction", "Test accuracy of a k-nearest-neighbour classifier on the model's codes: how well codes keep class identity."},

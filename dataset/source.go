@@ -89,5 +89,9 @@ func LabelSummary(d *Dataset) string {
 		}
 		parts = append(parts, fmt.Sprintf("%d×%d", l, counts[l]))
 	}
-	return fmt.Sprintf("column %q (%d values: %s)", d.LabelColumn, len(order), strings.Join(parts, ", "))
+	values := "values"
+	if len(order) == 1 {
+		values = "value"
+	}
+	return fmt.Sprintf("column %q (%d %s: %s)", d.LabelColumn, len(order), values, strings.Join(parts, ", "))
 }

@@ -141,8 +141,8 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	fs.Float64Var(&o.percentile, "percentile", 99, "anomaly threshold: this percentile of the normal data's scores")
 	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the scored data, in (0, 0.5] (replaces -percentile)")
 	fs.StringVar(&o.score, "score", "", "anomaly score: recon (reconstruction error) or elbo (negative ELBO, VAE kinds) (default: the stored threshold's, else recon)")
-	fs.IntVar(&o.ocEpochs, "oneclass-epochs", 5, "anomaly-oneclass: training epochs per class")
-	fs.IntVar(&o.batch, "batch", 128, "anomaly-oneclass: batch size")
+	fs.IntVar(&o.ocEpochs, "oneclass-epochs", 5, "anomaly-oneclass: training epochs per class (a table: about 2000 steps, sized from each class's rows, when not given)")
+	fs.IntVar(&o.batch, "batch", 128, "anomaly-oneclass: batch size (a table: an eighth of each class's rows, 8 to 64, when not given)")
 	fs.Float64Var(&o.lr, "lr", 1e-3, "anomaly-oneclass: learning rate")
 	fs.IntVar(&o.knnK, "knn-k", 5, "features: k of the k-nearest-neighbour classifier")
 	fs.IntVar(&o.knnTrain, "knn-train", 0, "features: search at most N training samples in kNN (a seeded subset; 0: all)")
@@ -424,8 +424,13 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 			todo = append(todo, "denoise")
 		}
 		todo = append(todo, "anomaly")
+		if ds.train != nil && (apps.IsImage(ds.train) || classes(ds.train) >= 2) {
+			// A table's codes as features are measured by how well they
+			// keep classes apart: nothing to measure with one class.
+			todo = append(todo, "features")
+		}
 		if ds.train != nil {
-			todo = append(todo, "features", "pca")
+			todo = append(todo, "pca")
 		}
 		if apps.IsVariational(m) && ds.train != nil {
 			todo = append(todo, "sample")
@@ -452,8 +457,18 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		case "anomaly":
 			r, err = runAnomaly(o, loaded, ds, scaler)
 		case "anomaly-oneclass":
-			r, err = apps.OneClass(ctx, spec, ds.train, ds.scored, apps.OneClassConfig{
-				Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Log: log}, o.out)
+			cfg := apps.OneClassConfig{Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Log: log}
+			if models.IsTabular(spec.InputShape) {
+				// As train sizes a table's run: 5 epochs of 128 would be a
+				// handful of steps on a class of a few hundred rows.
+				if !o.given["oneclass-epochs"] {
+					cfg.Epochs = 0
+				}
+				if !o.given["batch"] {
+					cfg.Batch = 0
+				}
+			}
+			r, err = apps.OneClass(ctx, spec, ds.train, ds.scored, cfg, o.out)
 		case "features":
 			r, err = apps.Features(m, ds.train, ds.scored, apps.FeatureOptions{K: o.knnK, KNNTrain: o.knnTrain, Seed: o.seed}, o.out)
 		case "pca":
@@ -509,6 +524,10 @@ func trainingData(o *options, loaded *train.Loaded, splits *dataset.Splits) (*da
 		return nil, fmt.Sprintf("its training source %s cannot be read (%v); give -train-data", src.Data, err), nil
 	}
 	d.Name = src.Data + " (training split)"
+	if src.ValFrac == 0 {
+		// Trained on every row: there was no split to name.
+		d.Name = src.Data + " (all rows: trained with -val-frac 0)"
+	}
 	return d, "", nil
 }
 
@@ -577,4 +596,13 @@ func runAnomaly(o *options, loaded *train.Loaded, ds data, scaler *dataset.Scale
 	}
 	r.Notes = append(notes, r.Notes...)
 	return r, nil
+}
+
+// classes is the number of distinct labels of d (0 without labels).
+func classes(d *dataset.Dataset) int {
+	seen := map[int]bool{}
+	for _, l := range d.Labels {
+		seen[l] = true
+	}
+	return len(seen)
 }

@@ -522,3 +522,46 @@ func TestImpute(t *testing.T) {
 	_, err = pm.Score(withNaN)
 	assert.ErrorContains(t, err, "input sample 0, value 3: NaN is not a finite number (NaN for a missing value needs a model trained with -impute)")
 }
+
+// TestTableTrainedOnAllRows: a model trained with -val-frac 0 on normal
+// rows only; eval names what it fitted on without claiming a split, and
+// -task all leaves out kNN accuracy, which one class cannot measure.
+func TestTableTrainedOnAllRows(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "normal.csv")
+	writeCSV(t, csv, 80, 0, 8)
+	ck := trainTable4(t, csv, filepath.Join(dir, "run"))
+	test := filepath.Join(dir, "test.csv")
+	writeCSV(t, test, 30, 6, 8)
+	s := runJSON(t, "-checkpoint", ck, "-data", test, "-task", "all", "-anomaly-label", "1", "-out", filepath.Join(dir, "all"))
+	assert.Equal(t, csv+" (all rows: trained with -val-frac 0)", s["fitted_on"])
+	assert.EqualValues(t, 80, s["n_train"])
+	assert.EqualValues(t, 36, s["n"])
+	assert.Equal(t, test, s["data"])
+	assert.Contains(t, s, "pca_mse")
+	assert.Contains(t, s, "auroc")
+	assert.NotContains(t, s, "knn_accuracy")
+	code, stdout, stderr := runCmd("-checkpoint", ck, "-data", test, "-task", "pca", "-out", filepath.Join(dir, "pca"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "pca on "+test+", n=36 (fitted on "+csv+" (all rows: trained with -val-frac 0), n=80)")
+}
+
+// TestOneClassTable trains each class's model from scratch on a training
+// file and scores a separate test file, with the epochs and batch sized
+// from each class's rows as train sizes a table.
+func TestOneClassTable(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
+	writeCSV(t, trainCSV, 100, 40, 9)
+	writeCSV(t, testCSV, 40, 20, 9)
+	ck := trainTable4(t, trainCSV, filepath.Join(dir, "run"))
+	s := runJSON(t, "-checkpoint", ck, "-data", testCSV, "-train-data", trainCSV, "-task", "anomaly-oneclass", "-out", filepath.Join(dir, "oc"))
+	assert.EqualValues(t, 60, s["n"], "every row of the test file")
+	assert.EqualValues(t, 140, s["n_train"])
+	assert.Equal(t, trainCSV, s["fitted_on"])
+	// Class 0: 90 rows after the validation tenth, batches of 11, 9 steps an
+	// epoch: 223 epochs; class 1: 36 rows, batches of 8, 5 steps: 400.
+	assert.Equal(t, []any{223.0, 400.0}, s["oneclass_epochs_per_class"])
+	per := s["per_class_auroc"].([]any)
+	assert.Greater(t, per[0], 0.9, "the model of the plane's rows tells the off-plane rows apart")
+}

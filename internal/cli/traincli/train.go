@@ -455,24 +455,19 @@ func Run(prog string, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// tableSteps is about how many optimizer steps a table trains for when
-// -epochs is not given: the image default of 20 epochs is a handful of
-// steps on a few hundred rows.
-const tableSteps = 2000
-
 // tableDefaults sizes the batch and the epochs the user did not give for a
 // table of n training rows: batches of an eighth of the rows (8 to 64) and
-// about tableSteps steps (20 to 500 epochs), writing only the last and
+// about train.TableSteps steps (20 to 500 epochs), writing only the last and
 // best checkpoints then. It returns a note saying what it chose, or "".
 func (o *options) tableDefaults(n int) string {
 	var chose []string
 	if !o.explicit["batch"] {
-		o.batch = min(max(n/8, 8), 64, n)
+		o.batch = train.TableBatch(n)
 		chose = append(chose, fmt.Sprintf("-batch %d", o.batch))
 	}
 	if !o.explicit["epochs"] {
 		perEpoch := (n + o.batch - 1) / o.batch
-		o.epochs = min(max((tableSteps+perEpoch-1)/perEpoch, 20), 500)
+		o.epochs = train.TableEpochs(n, o.batch)
 		chose = append(chose, fmt.Sprintf("-epochs %d (about %d steps)", o.epochs, o.epochs*perEpoch))
 		if !o.explicit["save-every"] {
 			o.saveEvery = 0
