@@ -239,7 +239,7 @@ func SaveHistogram(path, title, xlabel string, edges []float64, marker float64, 
 			return fmt.Errorf("eval: histogram %s: %w", path, err)
 		}
 		col := palette[gi%len(palette)]
-		poly.Color = color.RGBA{col.R, col.G, col.B, 150}
+		poly.Color = color.NRGBA{R: col.R, G: col.G, B: col.B, A: 150}
 		poly.LineStyle.Color = col
 		poly.LineStyle.Width = vg.Points(0.5)
 		p.Add(poly)
