@@ -525,6 +525,15 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		// rounding); standard and robust do not.
 		unitRange = scaler.Kind == "minmax" || scaler.Kind == "global"
 	}
+	o.spec.Rows = trainSet.N
+	if o.loaded != nil && o.spec.Hidden == "" && models.IsTabular(o.loaded.Model.Spec().InputShape) {
+		// A run started under another default width keeps its network.
+		var widths []string
+		for _, w := range o.loaded.Model.Spec().Hidden {
+			widths = append(widths, strconv.Itoa(w))
+		}
+		o.spec.Hidden = strings.Join(widths, ",")
+	}
 	spec, err := o.spec.SpecFor([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed, unitRange)
 	if err != nil {
 		return nil, err
