@@ -372,12 +372,21 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	y := out.Float32s()
 	ckk, p, outSz, inSz := g.ckk(), g.plane(), g.outSize(), g.inSize()
 	forImages(&op.scratch, n, n*ckk*p*2, func(s *convScratch, lo, hi int) {
-		s.col = grow(s.col, ckk*p)
+		if g.direct() {
+			s.col = grow(s.col, g.k*p)
+		} else {
+			s.col = grow(s.col, ckk*p)
+		}
 		s.brow = grow(s.brow, p)
 		for i := lo; i < hi; i++ {
-			g.im2col(x[i*inSz:(i+1)*inSz], s.col)
 			yi := y[i*outSz : (i+1)*outSz]
-			kernels.Sgemm(false, false, g.outC, p, ckk, w, ckk, s.col, p, 0, yi, p, &s.ws)
+			if g.direct() {
+				clear(yi)
+				g.directForward(x[i*inSz:(i+1)*inSz], w, yi, s.col)
+			} else {
+				g.im2col(x[i*inSz:(i+1)*inSz], s.col)
+				kernels.Sgemm(false, false, g.outC, p, ckk, w, ckk, s.col, p, 0, yi, p, &s.ws)
+			}
 			for c := 0; c < g.outC; c++ {
 				bc := b[c]
 				for j := range s.brow {
@@ -529,11 +538,18 @@ func (op *convDWOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	// only dz and reads col in place, and the sum is transposed once at the
 	// end; otherwise dw = dz · colᵀ, which for a few output channels is a
 	// dot product per weight (sgemm's few-rows path) with nothing packed.
-	transposed := ckk > g.outC && g.outC >= 8
+	transposed := ckk > g.outC && g.outC >= 8 && !g.direct()
 	workers := forImages(&op.scratch, n, n*ckk*p*2, func(s *convScratch, lo, hi int) {
-		s.col = grow(s.col, ckk*p)
 		s.acc = grow(s.acc, g.outC*ckk)
 		clear(s.acc)
+		if g.direct() {
+			s.col = grow(s.col, g.k*p)
+			for i := lo; i < hi; i++ {
+				g.directBackward(x[i*inSz:(i+1)*inSz], dz[i*outSz:(i+1)*outSz], nil, nil, s.acc, s.col)
+			}
+			return
+		}
+		s.col = grow(s.col, ckk*p)
 		for i := lo; i < hi; i++ {
 			g.im2col(x[i*inSz:(i+1)*inSz], s.col)
 			dzi := dz[i*outSz : (i+1)*outSz]
@@ -665,6 +681,15 @@ func (op *convDXOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	dx := out.Float32s()
 	ckk, p, outSz, inSz := g.ckk(), g.plane(), g.outSize(), g.inSize()
 	forImages(&op.scratch, n, n*ckk*p*2, func(s *convScratch, lo, hi int) {
+		if g.direct() {
+			s.col = grow(s.col, g.k*p)
+			for i := lo; i < hi; i++ {
+				dxi := dx[i*inSz : (i+1)*inSz]
+				clear(dxi)
+				g.directBackward(nil, dz[i*outSz:(i+1)*outSz], w, dxi, nil, s.col)
+			}
+			return
+		}
 		s.col = grow(s.col, ckk*p)
 		for i := lo; i < hi; i++ {
 			kernels.Sgemm(true, false, ckk, p, g.outC, w, ckk, dz[i*outSz:(i+1)*outSz], p, 0, s.col, p, &s.ws)

@@ -181,13 +181,18 @@ var convCases = []convCase{
 	{2, 2, 3, 6, 7, 5, 1, 2, ReLU},
 	{3, 2, 4, 9, 8, 3, 1, 1, Sigmoid},
 	{2, 1, 2, 1, 5, 3, 1, 1, Identity}, // one row: every kernel row but the middle reads padding
+	// One or two channels out of a same convolution skip im2col (conv_direct.go).
+	{3, 3, 1, 6, 7, 3, 1, 1, Sigmoid},
+	{2, 2, 1, 5, 4, 5, 1, 2, ReLU},
+	{2, 2, 2, 2, 6, 5, 1, 2, Tanh}, // the 5×5 kernel's outer rows and columns read only padding
 }
 
 // TestConv2dActMatchesGorgonia compares the fused op with the Gorgonia path
 // Conv2d.Forward used before, forward and all three gradients, including a
 // batch large enough to be split across cores.
 func TestConv2dActMatchesGorgonia(t *testing.T) {
-	cases := append([]convCase{{24, 3, 8, 14, 14, 3, 2, 1, ReLU}, {12, 4, 6, 10, 9, 3, 1, 1, Tanh}}, convCases...)
+	cases := append([]convCase{{24, 3, 8, 14, 14, 3, 2, 1, ReLU}, {12, 4, 6, 10, 9, 3, 1, 1, Tanh},
+		{20, 4, 1, 12, 11, 3, 1, 1, Sigmoid}}, convCases...)
 	for i, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
 			d := newConvData(c, int64(i+1))

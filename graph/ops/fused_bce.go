@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -86,7 +85,7 @@ func (op *bceOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	kernels.ParallelFor(chunks, len(p), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			a, b := c*bceChunk, min((c+1)*bceChunk, len(p))
-			part[c] = bceSum(p[a:b], t[a:b])
+			part[c] = kernels.BCESum(p[a:b], t[a:b], BCEEps)
 		}
 	})
 	var s float64
@@ -99,24 +98,6 @@ func (op *bceOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 
 // bceChunk is the number of elements one partial sum covers.
 const bceChunk = 4096
-
-// bceSum is Σ t·log(p+ε) + (1−t)·log(1−p+ε) in float64. A term whose weight
-// is exactly zero (t = 0 or t = 1, most pixels of an image) is skipped
-// rather than computed as 0·log(…), which it equals: log(·+ε) is finite.
-func bceSum(p, t []float32) float64 {
-	t = t[:len(p)]
-	var s float64
-	for i, v := range p {
-		ti := t[i]
-		if ti != 0 {
-			s += float64(ti) * math.Log(float64(v+BCEEps))
-		}
-		if ti != 1 {
-			s += float64(1-ti) * math.Log(float64(1-v+BCEEps))
-		}
-	}
-	return s
-}
 
 func (op *bceOp) DiffWRT(int) []bool { return []bool{true, false} }
 

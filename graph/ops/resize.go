@@ -145,6 +145,10 @@ func (op *upsampleOp) Do(inputs ...G.Value) (G.Value, error) {
 	switch data := in.Data().(type) {
 	case []float32:
 		out := ownBuf(&op.buf, shape...)
+		if op.outH == 2*op.inH && op.outW == 2*op.inW {
+			double2x(out.Float32s(), data, planes, op.inH, op.inW, op.grad)
+			return out, nil
+		}
 		resample(out.Float32s(), data, planes, op.src, op.inH*op.inW, op.outH*op.outW, op.grad)
 		return out, nil
 	case []float64:
@@ -192,6 +196,34 @@ func resample[T float32 | float64](out, data []T, planes int, src []int, inSize,
 		o, in := out[p*outSize:(p+1)*outSize], data[p*inSize:(p+1)*inSize]
 		for k, s := range src {
 			o[k] = in[s]
+		}
+	}
+}
+
+// double2x is resample for the conv decoders' exact doubling (7→14,
+// 14→28), without the index table: forward writes each value twice and
+// copies the row; the adjoint sums each 2×2 block in the order resample
+// adds it (row 2r, then row 2r+1), so both give resample's values bit for bit.
+func double2x(out, data []float32, planes, inH, inW int, adjoint bool) {
+	outW, inSize, outSize := 2*inW, inH*inW, 4*inH*inW
+	for p := range planes {
+		if adjoint {
+			g, o := data[p*outSize:(p+1)*outSize], out[p*inSize:(p+1)*inSize]
+			for r := range inH {
+				g0, g1, or := g[2*r*outW:(2*r+1)*outW], g[(2*r+1)*outW:(2*r+2)*outW], o[r*inW:(r+1)*inW]
+				for j := range or {
+					or[j] = g0[2*j] + g0[2*j+1] + g1[2*j] + g1[2*j+1]
+				}
+			}
+			continue
+		}
+		in, o := data[p*inSize:(p+1)*inSize], out[p*outSize:(p+1)*outSize]
+		for r := range inH {
+			row0, row1 := o[2*r*outW:(2*r+1)*outW], o[(2*r+1)*outW:(2*r+2)*outW]
+			for j, v := range in[r*inW : (r+1)*inW] {
+				row0[2*j], row0[2*j+1] = v, v
+			}
+			copy(row1, row0)
 		}
 	}
 }

@@ -135,6 +135,30 @@ func SqDiffSum(p, t []float32) float64 {
 	return acc[0] + acc[1] + acc[2] + acc[3]
 }
 
+// BCESum is Σ t·log(p+eps) + (1−t)·log(1−p+eps), the binary cross-entropy's
+// log-likelihood, accumulated in float64. The assembly kernel takes both
+// logarithms eight at a time in float32 (Cephes logf, ~1 ulp) instead of
+// two float64 math.Log calls a value, which were a quarter of a VAE step.
+// If any log argument is not a positive normal float (a NaN, an infinity,
+// p outside [0, 1]), the whole sum is taken by the pure-Go twin, so such
+// input gives math.Log's NaN or −Inf, never a garbage mantissa.
+func BCESum(p, t []float32, eps float32) float64 {
+	t = t[:len(p)]
+	j := 0
+	var s float64
+	if useAsm && len(p) >= 8 {
+		j = len(p) &^ 7
+		var acc [8]float64
+		if bceSumAVX2(&p[0], &t[0], j, eps, &acc) != 0xff {
+			return bceSumGo(p, t, eps)
+		}
+		for _, v := range acc {
+			s += v
+		}
+	}
+	return s + bceSumGo(p[j:], t[j:], eps)
+}
+
 // Sigmoid32 is 1/(1+e^-z) with a float32 exp. z is clamped to ±80 (the
 // result is then within 2e-35 of 0 or 1) so no overflow or subnormal leaks
 // into later passes; the assembly kernel does the same.
@@ -186,6 +210,24 @@ func Exp32(x float32) float32 {
 // ---------------------------------------------------------------------------
 // Pure-Go twins of the assembly routines in elementwise_amd64.s: same
 // arguments as slices, any length.
+
+// bceSumGo is BCESum in float64 throughout. A term whose weight is exactly
+// zero (t = 0 or t = 1, most pixels of an image) is skipped rather than
+// computed as 0·log(…), which it equals: log(·+eps) is finite.
+func bceSumGo(p, t []float32, eps float32) float64 {
+	t = t[:len(p)]
+	var s float64
+	for i, v := range p {
+		ti := t[i]
+		if ti != 0 {
+			s += float64(ti) * math.Log(float64(v+eps))
+		}
+		if ti != 1 {
+			s += float64(1-ti) * math.Log(float64(1-v+eps))
+		}
+	}
+	return s
+}
 
 func reluBiasGo(y, b []float32) {
 	b = b[:len(y)]

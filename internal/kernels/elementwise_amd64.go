@@ -34,3 +34,10 @@ func axpyAVX2(dst, src *float32, n int, alpha float32)
 
 //go:noescape
 func dotAVX2(a, b *float32, n int) float32
+
+// bceSumAVX2 adds Σ t·log(p+eps) + (1−t)·log(1−p+eps) over n floats (a
+// multiple of 8) into acc's eight lanes and returns the lanes (a bit each)
+// whose log arguments were all positive normal floats.
+//
+//go:noescape
+func bceSumAVX2(p, t *float32, n int, eps float32, acc *[8]float64) int

@@ -312,3 +312,131 @@ dot_done:
 	VMOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// Cephes logf: the mantissa's bits, √½, the polynomial and the largest float.
+DATA c_mant<>+0(SB)/4, $0x007fffff
+GLOBL c_mant<>(SB), RODATA|NOPTR, $4
+DATA c_sqrthf<>+0(SB)/4, $0x3f3504f3
+GLOBL c_sqrthf<>(SB), RODATA|NOPTR, $4
+DATA c_maxf<>+0(SB)/4, $0x7f7fffff
+GLOBL c_maxf<>(SB), RODATA|NOPTR, $4
+DATA c_bias126<>+0(SB)/4, $126
+GLOBL c_bias126<>(SB), RODATA|NOPTR, $4
+DATA c_l0<>+0(SB)/4, $0x3d9021bb
+GLOBL c_l0<>(SB), RODATA|NOPTR, $4
+DATA c_l1<>+0(SB)/4, $0xbdebd1b8
+GLOBL c_l1<>(SB), RODATA|NOPTR, $4
+DATA c_l2<>+0(SB)/4, $0x3def251a
+GLOBL c_l2<>(SB), RODATA|NOPTR, $4
+DATA c_l3<>+0(SB)/4, $0xbdfe5d4f
+GLOBL c_l3<>(SB), RODATA|NOPTR, $4
+DATA c_l4<>+0(SB)/4, $0x3e11e9bf
+GLOBL c_l4<>(SB), RODATA|NOPTR, $4
+DATA c_l5<>+0(SB)/4, $0xbe2aae50
+GLOBL c_l5<>(SB), RODATA|NOPTR, $4
+DATA c_l6<>+0(SB)/4, $0x3e4cceac
+GLOBL c_l6<>(SB), RODATA|NOPTR, $4
+DATA c_l7<>+0(SB)/4, $0xbe7ffffc
+GLOBL c_l7<>(SB), RODATA|NOPTR, $4
+DATA c_l8<>+0(SB)/4, $0x3eaaaaaa
+GLOBL c_l8<>(SB), RODATA|NOPTR, $4
+
+// LOG8 writes log(X) into OUT for eight positive normal floats (Cephes
+// logf); X and T1–T3 are clobbered. X = m·2^e with m in [√½, √2):
+// log X = (m−1) − (m−1)²/2 + (m−1)³·P(m−1) + e·ln 2.
+#define LOG8(X, T1, T2, T3, OUT) \
+	VPSRLD $23, X, T1 \
+	VPBROADCASTD c_bias126<>(SB), T2 \
+	VPSUBD T2, T1, T1 \
+	VCVTDQ2PS T1, T1 \
+	VBROADCASTSS c_mant<>(SB), T3 \
+	VANDPS T3, X, T2 \
+	VBROADCASTSS c_p5<>(SB), T3 \
+	VORPS T3, T2, T2 \
+	VBROADCASTSS c_sqrthf<>(SB), T3 \
+	VCMPPS $1, T3, T2, T3 \
+	VANDPS Y12, T3, OUT \
+	VSUBPS OUT, T1, T1 \
+	VANDPS T2, T3, OUT \
+	VADDPS OUT, T2, T2 \
+	VSUBPS Y12, T2, T2 \
+	VMULPS T2, T2, T3 \
+	VBROADCASTSS c_l0<>(SB), OUT \
+	VBROADCASTSS c_l1<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l2<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l3<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l4<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l5<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l6<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l7<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VBROADCASTSS c_l8<>(SB), X \
+	VFMADD213PS X, T2, OUT \
+	VMULPS T2, OUT, OUT \
+	VMULPS T3, OUT, OUT \
+	VBROADCASTSS c_ln2lo<>(SB), X \
+	VFMADD231PS X, T1, OUT \
+	VBROADCASTSS c_p5<>(SB), X \
+	VFNMADD231PS X, T3, OUT \
+	VADDPS T2, OUT, OUT \
+	VBROADCASTSS c_ln2hi<>(SB), X \
+	VFMADD231PS X, T1, OUT
+
+// VALID8 clears the lanes of Y11 where X is not a positive normal finite
+// float (NaN included: ordered comparisons are false for it).
+#define VALID8(X, T1, T2) \
+	VBROADCASTSS c_minnorm<>(SB), T1 \
+	VCMPPS $0x1d, T1, X, T2 \
+	VANDPS T2, Y11, Y11 \
+	VBROADCASTSS c_maxf<>(SB), T1 \
+	VCMPPS $0x12, T1, X, T2 \
+	VANDPS T2, Y11, Y11
+
+// func bceSumAVX2(p, t *float32, n int, eps float32, acc *[8]float64) int
+TEXT ·bceSumAVX2(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), SI
+	MOVQ t+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS eps+24(FP), Y15
+	MOVQ acc+32(FP), AX
+	VMOVUPD (AX), Y13
+	VMOVUPD 32(AX), Y14
+	VBROADCASTSS c_one<>(SB), Y12
+	VPCMPEQD Y11, Y11, Y11
+	SHRQ $3, CX
+	JZ bce_done
+bce_loop:
+	VMOVUPS (SI), Y0
+	VADDPS Y15, Y0, Y1
+	VSUBPS Y0, Y12, Y2
+	VADDPS Y15, Y2, Y2
+	VALID8(Y1, Y5, Y6)
+	VALID8(Y2, Y5, Y6)
+	LOG8(Y1, Y5, Y6, Y7, Y8)
+	LOG8(Y2, Y5, Y6, Y7, Y9)
+	VMOVUPS (DI), Y3
+	VSUBPS Y3, Y12, Y4
+	VMULPS Y4, Y9, Y9
+	VFMADD231PS Y8, Y3, Y9
+	VCVTPS2PD X9, Y3
+	VEXTRACTF128 $1, Y9, X4
+	VCVTPS2PD X4, Y4
+	VADDPD Y3, Y13, Y13
+	VADDPD Y4, Y14, Y14
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ bce_loop
+bce_done:
+	VMOVUPD Y13, (AX)
+	VMOVUPD Y14, 32(AX)
+	VMOVMSKPS Y11, BX
+	MOVQ BX, ret+40(FP)
+	VZEROUPPER
+	RET

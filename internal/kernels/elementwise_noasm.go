@@ -34,3 +34,7 @@ func axpyAVX2(dst, src *float32, n int, alpha float32) {
 	axpyGo(unsafe.Slice(dst, n), unsafe.Slice(src, n), alpha)
 }
 func dotAVX2(a, b *float32, n int) float32 { return dotGo(0, unsafe.Slice(a, n), unsafe.Slice(b, n)) }
+func bceSumAVX2(p, t *float32, n int, eps float32, acc *[8]float64) int {
+	acc[0] += bceSumGo(unsafe.Slice(p, n), unsafe.Slice(t, n), eps)
+	return 0xff
+}
