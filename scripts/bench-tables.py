@@ -150,7 +150,10 @@ def torch_ae(tr, te, seed, k):
         return None
     torch.manual_seed(seed)
     d = tr.shape[1]
-    h1 = max(k + 1, (2 * d + 2) // 3)
+    # hourglass's default shape (models.TabularShape) for the rows it
+    # trains on, the training set less its validation tenth.
+    n = len(tr) - round(0.1 * len(tr))
+    h1 = max(k + 1, (2 * d + 2) // 3, min(max(32, 2 * d), 256, n // 4))
     h2 = max(k + 1, (h1 + k + 1) // 2)
     layers = [d, h1] + ([h2] if h2 < h1 else []) + [k]
     enc, dec = [], []
