@@ -122,6 +122,11 @@ func (m *Model) FitThreshold(normal []float32, percentile float64) error {
 	return m.SetThreshold(Threshold{Value: v, Percentile: percentile, N: len(scores)})
 }
 
+// ScoreName names what Score returns, as Threshold.Score does: "recon"
+// (per-sample mean squared error) or "elbo" (negative ELBO, variational
+// kinds).
+func (m *Model) ScoreName() string { return m.scoreName() }
+
 func (m *Model) scoreName() string {
 	if _, ok := m.m.(models.Variational); ok {
 		return "elbo"

@@ -44,6 +44,9 @@ type Config struct {
 	OutDir string
 	// Progress, when set, receives a line per epoch.
 	Progress io.Writer
+	// Buffer is TrainShards's shuffle buffer in samples (default 10000):
+	// its memory bound. Train ignores it.
+	Buffer int
 	// Callbacks are called after every epoch, in order, with its figures;
 	// returning ErrStop ends training after that epoch (like Keras's
 	// model.stop_training), any other error aborts it.
@@ -93,6 +96,9 @@ func (c Config) withDefaults() Config {
 	if c.Percentile == 0 {
 		c.Percentile = 99
 	}
+	if c.Buffer == 0 {
+		c.Buffer = 10000
+	}
 	return c
 }
 
@@ -140,20 +146,101 @@ func Train(ctx context.Context, data *Dataset, cfg Config) (*Model, *History, er
 			return nil, nil, err
 		}
 	}
-	spec, err := models.DefaultSpec(cfg.Kind, []int{data.C, data.H, data.W}, cfg.Latent)
+	mm, tc, err := newRun(cfg, []int{data.C, data.H, data.W}, trainSet.N, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := train.Fit(ctx, mm, trainSet, valSet, tc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return finish(cfg, res, newModel(mm, sc, meta), rawTrain)
+}
+
+// TrainShards trains on data larger than memory. source names shards — a
+// directory or glob of .csv, .npy or IDX files, or one .npy (see
+// dataset.OpenStream) — read each epoch through a shuffle buffer of
+// cfg.Buffer samples, so memory is bounded by the buffer, not the data; the
+// same seed gives the same run. val, in memory, is the validation set (a
+// held-out shard read with dataset.ReadShard, say); cfg.ValFrac is unused.
+// The scaler is fitted in one pass over the shards (two for standard), and
+// the anomaly threshold on a seeded uniform sample of 10,000 training rows.
+// A bad shard fails naming the shard and the row, before training when it
+// is bad from the start.
+func TrainShards(ctx context.Context, source string, val *Dataset, cfg Config) (*Model, *History, error) {
+	cfg = cfg.withDefaults()
+	if val == nil {
+		return nil, nil, errors.New("train: no validation data: give a held-out shard (dataset.ReadShard) as val")
+	}
+	if err := val.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("train: validation data: %w", err)
+	}
+	st, err := dataset.OpenStream(source, dataset.StreamOptions{BatchSize: cfg.Batch, Buffer: cfg.Buffer, Seed: cfg.Seed})
 	if err != nil {
 		return nil, nil, fmt.Errorf("train: %w", err)
 	}
-	if len(cfg.Hidden) > 0 {
+	defer st.Close()
+	c, h, w := st.Shape()
+	valSet := val.Head(val.N) // a copy: val stays as given
+	scale := cfg.Scale
+	if scale == "" {
+		scale = "minmax"
+		if h > 1 {
+			scale = "none"
+		}
+	}
+	var sc *dataset.Scaler
+	var src dataset.BatchSource = st
+	meta := map[string]string{}
+	if scale != "none" {
+		if sc, err = dataset.FitScalerStream(scale, st); err != nil {
+			return nil, nil, fmt.Errorf("train: %w", err)
+		}
+		if err := sc.Apply(valSet); err != nil {
+			return nil, nil, fmt.Errorf("train: validation data: %w", err)
+		}
+		if meta[train.MetaScaler], err = train.EncodeMeta(sc); err != nil {
+			return nil, nil, err
+		}
+		src = dataset.Scaled(st, sc)
+	}
+	mm, tc, err := newRun(cfg, []int{c, h, w}, st.Len(), meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := train.FitSource(ctx, mm, src, valSet, tc)
+	if err != nil {
+		return nil, nil, err
+	}
+	sample, err := dataset.SampleStream(st, 10000, cfg.Seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("train: %w", err)
+	}
+	return finish(cfg, res, newModel(mm, sc, meta), sample.X)
+}
+
+// newRun builds the model cfg describes for rows training samples of
+// shape (C, H, W) and the loop's configuration.
+func newRun(cfg Config, shape []int, rows int, meta map[string]string) (models.Model, train.Config, error) {
+	spec, err := models.DefaultSpec(cfg.Kind, shape, cfg.Latent)
+	if err != nil {
+		return nil, train.Config{}, fmt.Errorf("train: %w", err)
+	}
+	switch {
+	case len(cfg.Hidden) > 0:
 		spec.Hidden = append([]int(nil), cfg.Hidden...)
+	case models.IsTabular(shape):
+		// Table rows get a network sized for their width, as the train
+		// command sizes it: the kinds' defaults are for 784 pixels.
+		spec.Hidden, spec.Latent = models.TabularShape(cfg.Kind, spec.InputDim(), rows, cfg.Latent)
 	}
 	spec.InitSeed = cfg.Seed
 	if err := spec.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("train: %w", err)
+		return nil, train.Config{}, fmt.Errorf("train: %w", err)
 	}
 	mm, err := models.New(spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("train: %w", err)
+		return nil, train.Config{}, fmt.Errorf("train: %w", err)
 	}
 	tc := train.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: cfg.Seed, OutDir: cfg.OutDir, Meta: meta}
 	if cfg.Progress != nil {
@@ -169,13 +256,14 @@ func Train(ctx context.Context, data *Dataset, cfg Config) (*Model, *History, er
 			return nil
 		}
 	}
-	res, err := train.Fit(ctx, mm, trainSet, valSet, tc)
-	if err != nil {
-		return nil, nil, err
-	}
+	return mm, tc, nil
+}
+
+// finish fits the trained model's threshold on raw training rows, saves it
+// into cfg.OutDir when set, and returns it with the run's history.
+func finish(cfg Config, res *train.Result, m *Model, raw []float32) (*Model, *History, error) {
 	h := &History{Epochs: res.History, BestEpoch: res.BestEpoch, Stopped: res.Stopped}
-	m := newModel(mm, sc, meta)
-	if err := m.FitThreshold(rawTrain, cfg.Percentile); err != nil {
+	if err := m.FitThreshold(raw, cfg.Percentile); err != nil {
 		return nil, nil, fmt.Errorf("train: fitting the anomaly threshold: %w", err)
 	}
 	if cfg.OutDir != "" {

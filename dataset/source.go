@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,6 +26,29 @@ type LoadOptions struct {
 
 // IsCSV reports whether source names a CSV file.
 func IsCSV(source string) bool { return strings.EqualFold(filepath.Ext(source), ".csv") }
+
+// IsShardSource reports whether source names shards to stream (OpenStream)
+// rather than a data set to load whole (Load): a glob, a .npy file, or a
+// directory other than an IDX data set (one holding train-images-idx3-ubyte).
+// A built-in source name, a single CSV and an IDX directory are not.
+func IsShardSource(source string) bool {
+	if slices.Contains(Sources(), source) {
+		return false
+	}
+	st, err := os.Stat(source)
+	switch {
+	case err != nil:
+		return strings.ContainsAny(source, "*?[")
+	case st.IsDir():
+		for _, n := range []string{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"} {
+			if _, err := os.Stat(filepath.Join(source, n)); err == nil {
+				return false
+			}
+		}
+		return true
+	}
+	return ShardFormat(source) == FormatNPY
+}
 
 // LoadWith is Load with the CSV settings of opt; they are an error for
 // sources that are not CSV files.

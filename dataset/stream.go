@@ -183,6 +183,17 @@ func ShardPaths(source string) ([]string, error) {
 // shard and row, not in the middle of training — keeping no more than one
 // row in memory.
 func OpenStream(source string, opt StreamOptions) (*Stream, error) {
+	paths, err := ShardPaths(source)
+	if err != nil {
+		return nil, err
+	}
+	return OpenStreamPaths(source, paths, opt)
+}
+
+// OpenStreamPaths is OpenStream over the shard files paths (in that
+// order, which Each keeps), named source in messages: for a caller that
+// holds some shards of a source out, as a validation set.
+func OpenStreamPaths(source string, paths []string, opt StreamOptions) (*Stream, error) {
 	if opt.BatchSize <= 0 {
 		return nil, fmt.Errorf("stream %s: batch size %d must be positive", source, opt.BatchSize)
 	}
@@ -192,20 +203,19 @@ func OpenStream(source string, opt StreamOptions) (*Stream, error) {
 	if opt.Buffer < 0 {
 		return nil, fmt.Errorf("stream %s: shuffle buffer %d must be positive (or 0 for the default)", source, opt.Buffer)
 	}
-	paths, err := ShardPaths(source)
-	if err != nil {
-		return nil, err
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("stream %s: no shards", source)
 	}
-	s := &Stream{name: source, opt: opt, shards: paths, rows: make([]int, len(paths))}
+	s := &Stream{name: source, opt: opt, shards: slices.Clone(paths), rows: make([]int, len(paths))}
 	for i, p := range paths {
-		c, h, w, n, err := scanShard(p, opt.Format)
+		c, h, w, n, first, err := scanShard(p, opt.Format)
 		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
 			s.c, s.h, s.w = c, h, w
 		} else if c*h*w != s.c*s.h*s.w {
-			return nil, fmt.Errorf("shard %s: samples of %d×%d×%d values but %s has %d×%d×%d; all shards must share one width", p, c, h, w, paths[0], s.c, s.h, s.w)
+			return nil, fmt.Errorf("shard %s: %s: %d values per sample (%d×%d×%d) but the samples of %s hold %d (%d×%d×%d); all shards must share one width", p, first, c*h*w, c, h, w, paths[0], s.Dim(), s.c, s.h, s.w)
 		}
 		s.rows[i] = n
 		s.n += n
@@ -217,32 +227,46 @@ func OpenStream(source string, opt StreamOptions) (*Stream, error) {
 	return s, s.StartEpoch(0, 0)
 }
 
-// scanShard reads a whole shard, checking every row, and counts them.
-func scanShard(path, format string) (c, h, w, n int, err error) {
+// scanShard reads a whole shard, checking every row, and counts them;
+// first names its first row ("line 2" of a CSV file, "row 0" otherwise).
+func scanShard(path, format string) (c, h, w, n int, first string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("shard %s: %w", path, err)
+		return 0, 0, 0, 0, "", fmt.Errorf("shard %s: %w", path, err)
 	}
 	defer f.Close()
 	r, err := OpenShard(f, path, format)
 	if err != nil {
-		return 0, 0, 0, 0, err
+		return 0, 0, 0, 0, "", err
 	}
 	defer r.Close()
 	row := make([]float32, r.Dim())
 	for {
-		if _, err := r.Next(row); errors.Is(err, io.EOF) {
+		pos, err := r.Next(row)
+		if errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return 0, 0, 0, 0, err
+			return 0, 0, 0, 0, "", err
+		}
+		if n == 0 {
+			first = rowName(r, pos)
 		}
 		n++
 	}
 	if n == 0 {
-		return 0, 0, 0, 0, fmt.Errorf("shard %s: no samples; remove the empty shard", path)
+		return 0, 0, 0, 0, "", fmt.Errorf("shard %s: no samples; remove the empty shard", path)
 	}
 	c, h, w = r.Shape()
-	return c, h, w, n, nil
+	return c, h, w, n, first, nil
+}
+
+// rowName names the row at pos as r's errors do: CSV by line, the others
+// by 0-based sample index.
+func rowName(r *ShardReader, pos int) string {
+	if r.Rows() < 0 {
+		return fmt.Sprintf("line %d", pos)
+	}
+	return fmt.Sprintf("row %d", pos)
 }
 
 // Name is the source given to OpenStream.
@@ -265,6 +289,16 @@ func (s *Stream) BatchSize() int { return s.opt.BatchSize }
 
 // NumBatches is floor(Len/BatchSize).
 func (s *Stream) NumBatches() int { return s.n / s.opt.BatchSize }
+
+// SetBatchSize changes the batch size (for a caller that learns it from the
+// data's size, which opening tells) and restarts epoch 0.
+func (s *Stream) SetBatchSize(n int) error {
+	if n <= 0 || n > s.n {
+		return fmt.Errorf("stream %s: batch size %d must be between 1 and its %d samples", s.name, n, s.n)
+	}
+	s.opt.BatchSize = n
+	return s.StartEpoch(0, 0)
+}
 
 // StartEpoch restarts reading with the epoch's shard and sample order and
 // skips skip batches (reading through them: resuming costs a partial pass).

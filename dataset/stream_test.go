@@ -259,7 +259,7 @@ func TestOpenStreamRejectsBadShards(t *testing.T) {
 		want  string
 	}{
 		{"wrong width", map[string]string{"a.csv": "1,2\n3,4\n", "b.csv": "1,2\n3,4,5\n"}, 1, "b.csv: line 2: 3 fields, want 2"},
-		{"width differs between shards", map[string]string{"a.csv": "1,2\n", "b.csv": "1,2,3\n"}, 1, "b.csv: samples of 1×1×3 values but"},
+		{"width differs between shards", map[string]string{"a.csv": "1,2\n", "b.csv": "1,2,3\n"}, 1, "b.csv: line 1: 3 values per sample (1×1×3) but the samples of"},
 		{"NaN", map[string]string{"a.csv": "1\n2\n", "b.csv": "1\nnan\n"}, 1, "b.csv: line 2, column 1"},
 		{"empty shard", map[string]string{"a.csv": "1\n", "b.csv": "x\n"}, 1, "b.csv: no samples"},
 		{"batch too large", map[string]string{"a.csv": "1\n2\n"}, 3, "batch size 3 is larger than its 2 samples"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -174,16 +175,54 @@ var ErrNonFinite = errors.New("loss is not finite")
 // saving a checkpoint to resume from.
 var ErrInterrupted = errors.New("training interrupted")
 
-// Fit trains m on trainSet, measuring valSet after every epoch.
+// Fit trains m on trainSet, measuring valSet after every epoch. It is
+// FitSource over dataset.NewMemorySource(trainSet, cfg.Batch, cfg.Seed),
+// whose batches are the Batcher's, so runs are as they always were.
 func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if trainSet.Dim() != m.Spec().InputDim() {
-		return nil, fmt.Errorf("data %s has %d values per sample (%d×%d×%d) but model %s expects %v", trainSet.Name, trainSet.Dim(), trainSet.C, trainSet.H, trainSet.W, m.Spec().Kind, m.Spec().InputShape)
+	if err := checkData(m, cfg, trainSet.Name, trainSet.N, trainSet.C, trainSet.H, trainSet.W); err != nil {
+		return nil, err
 	}
-	if trainSet.N < cfg.Batch {
-		return nil, fmt.Errorf("batch size %d is larger than the %d training samples of %s: use -batch %d or less", cfg.Batch, trainSet.N, trainSet.Name, trainSet.N)
+	src, err := dataset.NewMemorySource(trainSet, cfg.Batch, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return FitSource(ctx, m, src, valSet, cfg)
+}
+
+// checkData reports training data that cannot train m with cfg's batch.
+func checkData(m models.Model, cfg Config, name string, n, c, h, w int) error {
+	if c*h*w != m.Spec().InputDim() {
+		return fmt.Errorf("data %s has %d values per sample (%d×%d×%d) but model %s expects %v", name, c*h*w, c, h, w, m.Spec().Kind, m.Spec().InputShape)
+	}
+	if n < cfg.Batch {
+		return fmt.Errorf("batch size %d is larger than the %d training samples of %s: use -batch %d or less", cfg.Batch, n, name, n)
+	}
+	return nil
+}
+
+// FitSource trains m on the batches of src, measuring valSet after every
+// epoch. src may stream data larger than memory (dataset.Stream): the loop
+// holds one batch of it. Validation stays an in-memory Dataset because it
+// is measured every epoch and is meant to be small (a held-out shard); a
+// stream would be read whole once per epoch. src must hand out batches of
+// cfg.Batch in an order fixed by (cfg.Seed, epoch), so that a resumed run
+// (src.StartEpoch(epoch, position)) sees the batches an unbroken run saw.
+// An error from src.Next — a shard changed or damaged during the run —
+// ends the run without saving: the last checkpoint written stays the
+// run's last good one. FitSource does not close src.
+func FitSource(ctx context.Context, m models.Model, src dataset.BatchSource, valSet *dataset.Dataset, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c, h, w := src.Shape()
+	if err := checkData(m, cfg, src.Name(), src.Len(), c, h, w); err != nil {
+		return nil, err
+	}
+	if src.BatchSize() != cfg.Batch {
+		return nil, fmt.Errorf("data %s hands out batches of %d but the run's batch size is %d: open it with the run's batch size", src.Name(), src.BatchSize(), cfg.Batch)
 	}
 	noVal := valSet == nil || valSet.N == 0
 	if noVal && cfg.EarlyStop > 0 {
@@ -191,6 +230,9 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	}
 	if noVal && cfg.Schedule.withDefaults().Name == "plateau" {
 		return nil, errors.New("the plateau schedule needs a validation set")
+	}
+	if !noVal && valSet.Dim() != c*h*w {
+		return nil, fmt.Errorf("validation data %s has %d values per sample but the training data %s has %d: use validation data of the same columns", valSet.Name, valSet.Dim(), src.Name(), c*h*w)
 	}
 	dev := cfg.Device
 	if dev == "" {
@@ -200,18 +242,14 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	if err != nil {
 		return nil, err
 	}
-	batcher, err := dataset.NewBatcher(trainSet, cfg.Batch, true, cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	nb := batcher.NumFullBatches()
+	nb := src.NumBatches()
 	sched, err := NewScheduler(cfg.Schedule, cfg.LR, cfg.Epochs*nb)
 	if err != nil {
 		return nil, err
 	}
-	st := State{Seed: cfg.Seed, Batch: cfg.Batch, TrainN: trainSet.N, Optimizer: opt.Name(), BestValLoss: math.Inf(1)}
+	st := State{Seed: cfg.Seed, Batch: cfg.Batch, TrainN: src.Len(), Optimizer: opt.Name(), BestValLoss: math.Inf(1)}
 	if cfg.Resume != nil {
-		if st, err = resume(cfg, m, opt, sched, trainSet.N); err != nil {
+		if st, err = resume(cfg, m, opt, sched, src.Len()); err != nil {
 			return nil, err
 		}
 	}
@@ -270,11 +308,14 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 		return saveCheckpoint(paths, m, opt, st, cfg.Meta)
 	}
 	hooks := cfg.hooks(metrics)
-	buf := make([]float32, cfg.Batch*trainSet.Dim())
+	buf := make([]float32, cfg.Batch*c*h*w)
 	lr := cfg.LR
 	for epoch := st.Epoch + 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
-		batcher.SetEpoch(epoch)
+		// st.Pos is the resumed position in the first epoch, 0 after it.
+		if err := src.StartEpoch(epoch, st.Pos); err != nil {
+			return res, fmt.Errorf("epoch %d: training data: %w%s", epoch, err, lastGood(res))
+		}
 		for _, h := range hooks {
 			h.EpochStart(run, epoch, nb)
 		}
@@ -288,7 +329,12 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 				}
 				return res, interrupted(ctx, cfg.OutDir, where, run.save, res)
 			}
-			batcher.Batch(i, buf, nil)
+			if err := src.Next(buf); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = fmt.Errorf("%s ended after %d of its %d batches", src.Name(), i, nb)
+				}
+				return res, fmt.Errorf("epoch %d step %d: training data: %w%s", epoch, st.Step+1, err, lastGood(res))
+			}
 			loss, err := step.run(buf, stepRNG(cfg.Seed, st.Step))
 			if err != nil {
 				return res, fmt.Errorf("epoch %d step %d: %w", epoch, st.Step+1, err)
@@ -359,6 +405,14 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	return res, nil
 }
 
+// lastGood names the checkpoint a run that fails keeps, for its message.
+func lastGood(res *Result) string {
+	if res.Checkpoint == "" {
+		return " (no checkpoint was saved)"
+	}
+	return "; the last good checkpoint is " + res.Checkpoint
+}
+
 // claimRun ties the run directory to one run: a new run claims an empty
 // directory with a fresh id; a resumed run must carry the directory's id,
 // so a checkpoint copied in from another run cannot overwrite this one's.
@@ -408,6 +462,12 @@ func interrupted(ctx context.Context, dir, where string, save func([]string) err
 // continue as a run of m on trainSet (nil when it can). Fit checks the
 // same; a command calls it first to fail before writing any file.
 func CheckResume(cfg Config, m models.Model, trainSet *dataset.Dataset) error {
+	return CheckResumeN(cfg, m, trainSet.N)
+}
+
+// CheckResumeN is CheckResume for training data of trainN samples (a
+// BatchSource's Len), for runs that do not hold their data in memory.
+func CheckResumeN(cfg Config, m models.Model, trainN int) error {
 	if cfg.Resume == nil {
 		return nil
 	}
@@ -415,7 +475,7 @@ func CheckResume(cfg Config, m models.Model, trainSet *dataset.Dataset) error {
 	if err != nil {
 		return err
 	}
-	return checkResume(cfg, m, opt.Name(), trainSet.N)
+	return checkResume(cfg, m, opt.Name(), trainN)
 }
 
 func checkResume(cfg Config, m models.Model, optName string, trainN int) error {

@@ -120,7 +120,7 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	o := &options{}
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file (.safetensors) written by cmd/train (required)")
-	fs.StringVar(&o.data, "data", "sample", "data to evaluate on: sample (embedded), fashion-mnist, mnist (their test split), a directory of IDX files or a .csv file (all of its rows)")
+	fs.StringVar(&o.data, "data", "sample", "data to evaluate on: sample (embedded), fashion-mnist, mnist (their test split), a directory of IDX files, a .csv file (all of its rows), or shards (a directory or glob of .csv/.npy/IDX files, or one .npy: scored streaming, -task anomaly)")
 	fs.StringVar(&o.trainData, "train-data", "", "training source to fit PCA, kNN and thresholds on (default: the one the checkpoint's run configuration names, or the training split of -data)")
 	fs.StringVar(&o.labelColumn, "label-column", "", "CSV column holding integer labels, left out of the features (default: \"label\" when the header has it; none: no label column)")
 	fs.StringVar(&o.delim, "delimiter", "auto", "CSV field separator: auto (detects , ; or tab), tab, or one character")
@@ -369,6 +369,9 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	}
 	if o.imputer, err = loaded.Imputer(); err != nil {
 		return nil, err
+	}
+	if dataset.IsShardSource(o.data) {
+		return evaluateStream(ctx, o, log)
 	}
 	splits, err := dataset.LoadWith(o.data, o.loadOptions())
 	if err != nil {

@@ -459,6 +459,9 @@ func TestImpute(t *testing.T) {
 	e.Reset()
 	require.Equal(t, 2, traincli.Run("train", append(args, "-impute", "mode"), &o, &e))
 	assert.Contains(t, e.String(), `-impute "mode": valid: mean, median, zero`)
+	e.Reset()
+	require.Equal(t, 2, traincli.Run("train", []string{"-data", csv, "-stream", "-impute", "median", "-out", filepath.Join(dir, "s")}, &o, &e))
+	assert.Contains(t, e.String(), "-impute median applies to data loaded whole")
 
 	e.Reset()
 	run := filepath.Join(dir, "run")

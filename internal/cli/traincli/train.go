@@ -7,6 +7,7 @@
 //	hourglass train -optimizer sgd -momentum 0.9 -schedule cosine -warmup 100 -early-stop 5
 //	hourglass train -resume runs/deep-20250101-120000 -epochs 40   # continue a run to epoch 40
 //	hourglass train -config runs/deep-20250101-120000/config.yaml  # repeat a run
+//	hourglass train -data 'shards/part-*.npy' -buffer 10000      # stream data larger than memory
 //
 // Every run directory gets config.yaml (the effective settings), metrics.jsonl,
 // metrics.csv, loss.png, epoch checkpoints, last.safetensors and
@@ -62,7 +63,7 @@ var notInConfig = []string{"config", "resume", "out"}
 
 // runFixed are the flags a resumed run may not change: they fix the model,
 // the data, the validation split and every random draw.
-var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip", "impute"}
+var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip", "impute", "stream", "buffer", "val-data"}
 
 type options struct {
 	fs      *flag.FlagSet
@@ -85,6 +86,11 @@ type options struct {
 	device  string
 	config  string
 	resume  string
+	stream  bool
+	buffer  int
+	valData string
+
+	streamed bool // -data is streamed (see streams), decided by check
 
 	optim     train.OptimConfig
 	sched     train.ScheduleConfig
@@ -109,6 +115,7 @@ var help = cli.Help{
 	Groups: []cli.Group{
 		{Title: "Model", Flags: []string{"model", "latent", "hidden", "output", "overcomplete", "init", "recon-loss", "noise", "noise-std", "noise-frac", "sparsity-l1", "sparsity-rho", "sparsity-beta", "beta"}},
 		{Title: "Data", Flags: []string{"data", "label-column", "delimiter", "val-frac", "scale", "clip", "impute", "no-pca"}},
+		{Title: "Data larger than memory (streamed shards)", Flags: []string{"stream", "buffer", "val-data"}},
 		{Title: "Anomaly threshold (stored in the checkpoints)", Flags: []string{"threshold-percentile", "contamination"}},
 		{Title: "Training", Flags: []string{"epochs", "batch", "lr", "seed", "device", "optimizer", "beta1", "beta2", "eps", "alpha", "momentum", "nesterov", "weight-decay", "clip-norm"}},
 		{Title: "Schedule and stopping", Flags: []string{"schedule", "step-epochs", "gamma", "min-lr", "warmup", "factor", "patience", "early-stop", "min-delta"}},
@@ -119,6 +126,8 @@ var help = cli.Help{
 		"hourglass train -model vae -data fashion-mnist -epochs 10 -batch 128",
 		"hourglass train -data table.csv -epochs 100 -val-frac 0 -save-every 0   # a small table: network sized from its width",
 		"hourglass train -data table.csv -hidden 16,8 -latent 4 -scale standard   # linear output for standardised data",
+		"hourglass train -data shards/ -buffer 10000 -epochs 5   # stream a directory of .npy/.csv shards; the last one validates",
+		"hourglass train -data 'part-*.csv' -val-data val.csv    # stream a glob of shards, validate on a file loaded whole",
 		"hourglass train -resume runs/deep-20260101-120000 -epochs 40   # continue to epoch 40",
 		"hourglass train -config runs/deep-20260101-120000/config.yaml  # repeat a run",
 	},
@@ -127,7 +136,10 @@ var help = cli.Help{
 func newFlags(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	o.spec = models.RegisterFlags(fs)
-	fs.StringVar(&o.data, "data", "sample", "data: sample (embedded), fashion-mnist, mnist, a directory of IDX files or a .csv file")
+	fs.StringVar(&o.data, "data", "sample", "data: sample (embedded), fashion-mnist, mnist, a directory of IDX files or a .csv file, loaded whole; or shards streamed from disk: a directory or glob of .csv, .npy or IDX files, or a .npy file")
+	fs.BoolVar(&o.stream, "stream", false, "stream -data through a shuffle buffer instead of loading it whole (automatic for a glob, a .npy file or a directory of shards; give it for a single .csv file or an IDX directory)")
+	fs.IntVar(&o.buffer, "buffer", 10000, "streaming: shuffle buffer in samples; memory for the training data is about buffer × values per sample × 4 bytes, and samples mix within its reach")
+	fs.StringVar(&o.valData, "val-data", "", "streaming: validation data, a .csv, .npy or IDX file loaded whole (default: the last shard in name order, held out of training)")
 	fs.IntVar(&o.epochs, "epochs", 20, "total number of epochs (with -resume: of the whole run)")
 	fs.IntVar(&o.batch, "batch", 64, "batch size")
 	fs.Float64Var(&o.lr, "lr", 1e-3, "base learning rate")
@@ -306,6 +318,9 @@ func (o *options) check() error {
 	if err := o.spec.Check(); err != nil {
 		return err
 	}
+	if err := o.checkStreaming(); err != nil {
+		return err
+	}
 	switch {
 	case o.epochs < 0:
 		return fmt.Errorf("-epochs %d: must be zero or more", o.epochs)
@@ -357,6 +372,41 @@ func (o *options) check() error {
 	return nil
 }
 
+// checkStreaming decides whether -data is streamed and refuses the flags
+// that do not apply to the way it is read. Values, not whether a flag was
+// given, decide: a config.yaml replayed with -config gives every flag.
+func (o *options) checkStreaming() error {
+	o.streamed = streams(o.data, o.stream)
+	if !o.streamed {
+		switch {
+		case o.valData != "":
+			return fmt.Errorf("-val-data %s applies to streamed training (-stream, or -data a directory or glob of shards); -data %s is loaded whole and split by -val-frac", o.valData, o.data)
+		case o.buffer != 10000:
+			return fmt.Errorf("-buffer %d applies to streamed training (-stream, or -data a directory or glob of shards); -data %s is loaded whole", o.buffer, o.data)
+		}
+		return nil
+	}
+	switch {
+	case o.buffer <= 0:
+		return fmt.Errorf("-buffer %d: must be a positive number of samples", o.buffer)
+	case o.valFrac != 0.1:
+		return fmt.Errorf("-val-frac %g applies to data loaded whole: streamed training validates on -val-data FILE or, without it, on the last shard", o.valFrac)
+	case o.label != "" && o.label != "label":
+		return fmt.Errorf("-label-column %q applies to data loaded whole: CSV shards leave out a column named label and read every other column as a feature", o.label)
+	case o.delim != "auto" && o.delim != ",":
+		return fmt.Errorf("-delimiter %q applies to data loaded whole: CSV shards are comma-separated", o.delim)
+	case o.impute != "":
+		return fmt.Errorf("-impute %s applies to data loaded whole: shards must hold no missing values (fill them when writing the shards)", o.impute)
+	case o.scale == "robust" || o.scale == "global":
+		return fmt.Errorf("-scale %s needs the data loaded whole (a median, or one divisor over every value); streamed training takes minmax, standard or none (auto: minmax, or none for pictures in [0,1])", o.scale)
+	}
+	return nil
+}
+
+// streams reports whether -data names shards to stream rather than a data
+// set to load whole: with -stream, or when dataset.IsShardSource says so.
+func streams(data string, force bool) bool { return force || dataset.IsShardSource(data) }
+
 // trainConfig is the train.Config the options describe, without data.
 func (o *options) trainConfig() train.Config {
 	sched := o.sched
@@ -390,12 +440,14 @@ type summary struct {
 	ValLoss   *float64 `json:"val_loss,omitempty"` // none without validation data
 	// EvalOn names the data the figures below are measured on: the test
 	// split, the validation split or (without either) the training data.
-	EvalOn         string             `json:"eval_on"`
-	EvalN          int                `json:"eval_n"`
-	TestLoss       float64            `json:"test_loss"`
-	TestMSE        float64            `json:"test_mse"`
-	TestPSNR       *float64           `json:"test_psnr,omitempty"`
-	PCAMSE         *float64           `json:"pca_mse,omitempty"`
+	EvalOn   string   `json:"eval_on"`
+	EvalN    int      `json:"eval_n"`
+	TestLoss float64  `json:"test_loss"`
+	TestMSE  float64  `json:"test_mse"`
+	TestPSNR *float64 `json:"test_psnr,omitempty"`
+	PCAMSE   *float64 `json:"pca_mse,omitempty"`
+	// PCAFit says what PCA was fitted on when not all the training rows.
+	PCAFit         string             `json:"pca_fit,omitempty"`
 	Parts          map[string]float64 `json:"parts,omitempty"`
 	Figures        map[string]float64 `json:"figures,omitempty"`
 	Threshold      *train.Threshold   `json:"threshold,omitempty"`
@@ -492,7 +544,32 @@ func (o *options) tableDefaults(n int) string {
 // 60,000 pictures each epoch would cost more than it tells.
 const thresholdRows = 10000
 
-func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary, err error) {
+// runData is what a run trains and is measured on: a training split loaded
+// whole, or training shards streamed from disk.
+type runData struct {
+	name     string           // the source, for messages
+	trainSet *dataset.Dataset // loaded whole: the (scaled) training split
+	stream   *dataset.Stream  // streamed: the training shards, unscaled
+	valSet   *dataset.Dataset // nil without validation data
+	test     *dataset.Dataset
+	evalOn   string
+	labels   string
+	shape    []int
+	trainN   int
+
+	scaler              *dataset.Scaler
+	imputer             *dataset.Imputer // -impute, fitted on the training split
+	scaleKind, scaleWhy string
+	unitRange           bool
+	// thrRows are the (scaled) training rows the threshold is fitted on,
+	// pcaRows those of the PCA baseline; pcaNote says how they stand for
+	// the training data when they are not all of it.
+	thrRows, pcaRows *dataset.Dataset
+	pcaNote          string
+}
+
+// loadWhole loads -data into memory and splits off -val-frac for validation.
+func loadWhole(o *options, log io.Writer) (*runData, error) {
 	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma, Missing: o.impute != ""})
 	if err != nil {
 		return nil, err
@@ -525,7 +602,160 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		// rounding); standard and robust do not.
 		unitRange = scaler.Kind == "minmax" || scaler.Kind == "global"
 	}
-	o.spec.Rows = trainSet.N
+	return &runData{name: all.Name, trainSet: trainSet, valSet: valSet, test: test, evalOn: evalOn,
+		labels: dataset.LabelSummary(all), shape: []int{trainSet.C, trainSet.H, trainSet.W}, trainN: trainSet.N,
+		scaler: scaler, imputer: imputer, scaleKind: scaleKind, scaleWhy: scaleWhy, unitRange: unitRange,
+		thrRows: trainSet.Head(thresholdRows), pcaRows: trainSet}, nil
+}
+
+// openStreamed opens -data's shards for streaming, checking every row
+// first, and loads the validation data whole: -val-data, or else the last
+// shard in name order, held out of training. Validation is measured every
+// epoch, so it stays in memory and is meant to be small; the threshold and
+// the PCA baseline are fitted on a uniform sample of the training rows.
+func openStreamed(o *options, log io.Writer) (_ *runData, err error) {
+	paths, err := dataset.ShardPaths(o.data)
+	if err != nil {
+		return nil, fmt.Errorf("-data: %w", err)
+	}
+	held := ""
+	if o.valData == "" {
+		if len(paths) < 2 {
+			return nil, fmt.Errorf("-data %s: streamed training validates on the last shard, held out, but there is only %s: give -val-data FILE, or split the data into several shards", o.data, paths[0])
+		}
+		held, paths = paths[len(paths)-1], paths[:len(paths)-1]
+	}
+	// Batch 1 until the data's size has settled the batch (tableDefaults).
+	st, err := dataset.OpenStreamPaths(o.data, paths, dataset.StreamOptions{BatchSize: 1, Buffer: o.buffer, Seed: o.seed})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	var valSet *dataset.Dataset
+	evalOn := "validation data (-val-data " + o.valData + ")"
+	switch {
+	case held != "":
+		if valSet, err = dataset.ReadShard(held, ""); err != nil {
+			return nil, fmt.Errorf("validation shard: %w", err)
+		}
+		if valSet.Dim() != st.Dim() {
+			return nil, fmt.Errorf("shard %s (held out for validation): row 0: %d values per sample but the training shards of %s hold %d; all shards must share one width", held, valSet.Dim(), o.data, st.Dim())
+		}
+		evalOn = "validation data (held-out shard " + held + ")"
+		fmt.Fprintf(log, "validation: the last shard, %s (%d samples), is held out of training and loaded whole; give -val-data FILE to validate on other data\n", held, valSet.N)
+	case dataset.ShardFormat(o.valData) != "":
+		valSet, err = dataset.ReadShard(o.valData, "")
+	default:
+		var sp *dataset.Splits
+		if sp, err = dataset.Load(o.valData); err == nil {
+			valSet = sp.Train
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-val-data: %w", err)
+	}
+	if valSet.Dim() != st.Dim() {
+		return nil, fmt.Errorf("validation data %s: %d values per sample, but the training shards of %s hold %d: validate on data of the same columns", valSet.Name, valSet.Dim(), o.data, st.Dim())
+	}
+	c, h, w := st.Shape()
+	valSet.C, valSet.H, valSet.W = c, h, w // an IDX or .npy file may say 1×784 where the shards say 28×28
+	fmt.Fprintf(log, "streaming %s\n", st)
+	d := &runData{name: o.data, stream: st, valSet: valSet, test: valSet, evalOn: evalOn, shape: []int{c, h, w}, trainN: st.Len()}
+	if err := fitStreamScaler(o, d); err != nil {
+		return nil, err
+	}
+	sample, err := dataset.SampleStream(st, thresholdRows, o.seed)
+	if err != nil {
+		return nil, err
+	}
+	if d.scaler != nil {
+		if err := d.scaler.Apply(sample); err != nil {
+			return nil, fmt.Errorf("-scale: %w", err)
+		}
+	}
+	d.thrRows, d.pcaRows = sample, sample
+	if sample.N < st.Len() {
+		d.pcaNote = fmt.Sprintf("fitted on a uniform sample of %d of the %d training rows: streamed data is not loaded whole", sample.N, st.Len())
+	}
+	return d, nil
+}
+
+// errOutOfRange stops a pass that found a value outside [0,1].
+var errOutOfRange = errors.New("a value outside [0,1]")
+
+// fitStreamScaler fits the -scale scaler on d's training shards with
+// dataset.FitScalerStream and applies it to the validation data; the
+// batches are scaled as they are read. auto picks minmax for tables, none
+// for pictures already in [0,1] and minmax for other pictures (global
+// scaling, auto's choice for them when loaded whole, needs every value).
+func fitStreamScaler(o *options, d *runData) error {
+	inUnit := func() (bool, error) {
+		err := d.stream.Each(func(x []float32) error {
+			for _, v := range x {
+				if v < 0 || v > 1 {
+					return errOutOfRange
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, errOutOfRange) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	kind := o.scale
+	if kind == "auto" {
+		kind, d.scaleWhy = "minmax", "a table: each column mapped onto [0,1] by its training range"
+		if d.shape[0] > 1 || d.shape[1] > 1 {
+			in, err := inUnit()
+			if err != nil {
+				return fmt.Errorf("-scale auto: %w", err)
+			}
+			kind, d.scaleWhy = "minmax", "pictures outside [0,1], streamed: each value mapped onto [0,1] by its training range"
+			if in {
+				kind, d.scaleWhy = "none", "pictures already in [0,1]"
+			}
+		}
+	}
+	d.scaleKind = kind
+	if kind == "none" {
+		if o.clip > 0 {
+			return fmt.Errorf("-clip %g needs a scaler; -scale %s leaves data unscaled", o.clip, o.scale)
+		}
+		var err error
+		if d.unitRange, err = inUnit(); err != nil {
+			return fmt.Errorf("-scale none: %w", err)
+		}
+		return nil
+	}
+	sc, err := dataset.FitScalerStream(kind, d.stream)
+	if err != nil {
+		return fmt.Errorf("-scale: %w", err)
+	}
+	sc.Clip = float32(o.clip)
+	if err := sc.Apply(d.valSet); err != nil {
+		return fmt.Errorf("-scale: %w", err)
+	}
+	d.scaler, d.unitRange = sc, kind == "minmax"
+	return nil
+}
+
+func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary, err error) {
+	var d *runData
+	if o.streamed {
+		if d, err = openStreamed(o, log); err != nil {
+			return nil, err
+		}
+		defer d.stream.Close()
+	} else if d, err = loadWhole(o, log); err != nil {
+		return nil, err
+	}
+	trainSet, valSet, test, scaler := d.trainSet, d.valSet, d.test, d.scaler
+	o.spec.Rows = d.trainN
 	if o.loaded != nil && o.spec.Hidden == "" && models.IsTabular(o.loaded.Model.Spec().InputShape) {
 		// A run started under another default width keeps its network.
 		var widths []string
@@ -534,13 +764,18 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		}
 		o.spec.Hidden = strings.Join(widths, ",")
 	}
-	spec, err := o.spec.SpecFor([]int{trainSet.C, trainSet.H, trainSet.W}, o.seed, unitRange)
+	spec, err := o.spec.SpecFor(d.shape, o.seed, d.unitRange)
 	if err != nil {
 		return nil, err
 	}
 	if models.IsTabular(spec.InputShape) && o.loaded == nil {
-		if note := o.tableDefaults(trainSet.N); note != "" {
+		if note := o.tableDefaults(d.trainN); note != "" {
 			fmt.Fprintln(log, note)
+		}
+	}
+	if d.stream != nil {
+		if err := d.stream.SetBatchSize(o.batch); err != nil {
+			return nil, err
 		}
 	}
 	// The lock is taken before anything is checked or written, so a second
@@ -575,7 +810,7 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		}
 	}
 	cfg := o.trainConfig()
-	if err := train.CheckResume(cfg, m, trainSet); err != nil {
+	if err := train.CheckResumeN(cfg, m, d.trainN); err != nil {
 		return nil, fmt.Errorf("-resume: %w", err)
 	}
 	cfg.Run = rd
@@ -591,11 +826,11 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 	if valSet != nil {
 		valN = valSet.N
 	}
-	if ls := dataset.LabelSummary(all); ls != "" {
-		fmt.Fprintf(log, "labels: %s of %s, left out of the features\n", ls, all.Name)
+	if d.labels != "" {
+		fmt.Fprintf(log, "labels: %s of %s, left out of the features\n", d.labels, d.name)
 	}
 	fmt.Fprintf(log, "%s %s %s (%d parameters, %s output) on %s: %d train, %d validation samples, scale %s; run directory %s\n",
-		verb, spec.Kind, network(spec), m.Params().Count(), outputName(spec), all.Name, trainSet.N, valN, scaleKind, o.out)
+		verb, spec.Kind, network(spec), m.Params().Count(), outputName(spec), d.name, d.trainN, valN, d.scaleKind, o.out)
 	bar := false
 	if f, ok := log.(*os.File); ok {
 		bar = term.IsTerminal(int(f.Fd()))
@@ -611,15 +846,15 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 			return nil, err
 		}
 	}
-	if imputer != nil {
-		if cfg.Meta[train.MetaImputer], err = train.EncodeMeta(imputer); err != nil {
+	if d.imputer != nil {
+		if cfg.Meta[train.MetaImputer], err = train.EncodeMeta(d.imputer); err != nil {
 			return nil, err
 		}
 	}
 	// Every checkpoint carries the threshold of its own weights: Fit writes
 	// cfg.Meta after AfterEpoch, so the best and the last file each get the
 	// threshold fitted on the training rows at their epoch.
-	thrRows := trainSet.Head(thresholdRows)
+	thrRows := d.thrRows
 	var thr train.Threshold
 	cfg.AfterEpoch = func(train.EpochStats) error {
 		t, err := fitThreshold(m, thrRows, o.thrPercentile, o.contamination)
@@ -630,7 +865,16 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 		cfg.Meta[train.MetaThreshold], err = train.EncodeMeta(t)
 		return err
 	}
-	res, err := train.Fit(ctx, m, trainSet, valSet, cfg)
+	var res *train.Result
+	if d.stream != nil {
+		var src dataset.BatchSource = d.stream
+		if scaler != nil {
+			src = dataset.Scaled(src, scaler)
+		}
+		res, err = train.FitSource(ctx, m, src, valSet, cfg)
+	} else {
+		res, err = train.Fit(ctx, m, trainSet, valSet, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -640,12 +884,12 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 	if res.Stopped != "" {
 		fmt.Fprintf(log, "%s\n", res.Stopped)
 	}
-	if err := finishFiles(o, res, len(res.History)); err != nil {
+	if err := finishFiles(o, res, len(res.History), valSet == nil); err != nil {
 		return nil, err
 	}
 	s := &summary{Model: spec.Kind, Data: o.data, Epochs: len(res.History), RunDir: o.out,
-		Network: network(spec), Output: outputName(spec), Scale: scaleKind, ScaleWhy: scaleWhy,
-		Labels: dataset.LabelSummary(all), TrainN: trainSet.N, EvalOn: evalOn, EvalN: test.N,
+		Network: network(spec), Output: outputName(spec), Scale: d.scaleKind, ScaleWhy: d.scaleWhy,
+		Labels: d.labels, TrainN: d.trainN, EvalOn: d.evalOn, EvalN: test.N,
 		Checkpoint: res.Checkpoint, BestCheckpoint: res.BestCheckpoint, BestEpoch: res.BestEpoch, Stopped: res.Stopped}
 	if thr.Score != "" {
 		s.Threshold = &thr
@@ -674,12 +918,13 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 	s.TestMSE = eval.MSE(test.X, recon)
 	tabular := models.IsTabular(spec.InputShape)
 	if !o.noPCA {
-		pca, err := eval.FitPCA(trainSet.X, trainSet.N, trainSet.Dim(), min(spec.Latent, trainSet.N, trainSet.Dim()))
+		p := d.pcaRows
+		pca, err := eval.FitPCA(p.X, p.N, p.Dim(), min(spec.Latent, p.N, p.Dim()))
 		if err != nil {
 			return nil, fmt.Errorf("PCA baseline: %w", err)
 		}
 		v := eval.MSE(test.X, pca.Reconstruct(test.X, test.N))
-		s.PCAMSE = &v
+		s.PCAMSE, s.PCAFit = &v, d.pcaNote
 	}
 	if tabular {
 		return s, nil // PSNR and a picture mean nothing for table rows
@@ -719,11 +964,11 @@ func fitThreshold(m models.Model, normal *dataset.Dataset, percentile, contamina
 // finishFiles makes the run directory hold what the flags promise once
 // Fit is done: without validation data the best checkpoint is the last,
 // and -save-every 0 keeps no epoch file beside last and best.
-func finishFiles(o *options, res *train.Result, epochs int) error {
+func finishFiles(o *options, res *train.Result, epochs int, noVal bool) error {
 	if res.Checkpoint == "" {
 		return nil
 	}
-	if o.valFrac == 0 {
+	if noVal {
 		best := filepath.Join(o.out, train.BestName)
 		b, err := os.ReadFile(res.Checkpoint)
 		if err != nil {
@@ -779,7 +1024,11 @@ func printSummary(w io.Writer, s *summary) {
 		fmt.Fprintf(w, "  MSE        %.5f   (scaled units)\n", s.TestMSE)
 	}
 	if s.PCAMSE != nil {
-		fmt.Fprintf(w, "  PCA MSE    %.5f   (same number of components, fitted on the same training data)\n", *s.PCAMSE)
+		fit := "fitted on the same training data"
+		if s.PCAFit != "" {
+			fit = s.PCAFit
+		}
+		fmt.Fprintf(w, "  PCA MSE    %.5f   (same number of components, %s)\n", *s.PCAMSE, fit)
 	}
 	fmt.Fprintf(w, "  loss       %.5f\n", s.TestLoss)
 	for _, k := range slices.Sorted(maps.Keys(s.Parts)) {
@@ -878,6 +1127,8 @@ type TrainingSource struct {
 	Missing bool
 	ValFrac float64
 	Seed    uint64
+	// Streamed says the run streamed Data's shards rather than load them.
+	Streamed bool
 }
 
 // StoredSource reads the training source from a checkpoint written by this
@@ -900,12 +1151,16 @@ func StoredSource(l *train.Loaded) (*TrainingSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, Missing: o.impute != "", ValFrac: o.valFrac, Seed: o.seed}, nil
+	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, Missing: o.impute != "", ValFrac: o.valFrac, Seed: o.seed, Streamed: streams(o.data, o.stream)}, nil
 }
 
 // Load reads the source and returns the training split exactly as the run
-// made it (before scaling).
+// made it (before scaling). A streamed source is not loaded: it may not
+// fit in memory.
 func (s *TrainingSource) Load() (*dataset.Dataset, error) {
+	if s.Streamed {
+		return nil, fmt.Errorf("the run streamed the shards of %s, which are not loaded whole", s.Data)
+	}
 	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter, Missing: s.Missing})
 	if err != nil {
 		return nil, err
