@@ -28,8 +28,11 @@ var ErrNoThreshold = errors.New("the model has no anomaly threshold: fit one wit
 type Model struct {
 	m      models.Model
 	scaler *dataset.Scaler // nil: the model takes the data as it is
-	meta   map[string]string
-	thr    atomic.Pointer[Threshold]
+	// imputer fills missing values (NaN) as training did (train -impute);
+	// nil: a NaN in the input is an error.
+	imputer *dataset.Imputer
+	meta    map[string]string
+	thr     atomic.Pointer[Threshold]
 	// Pools of compiled inference graphs: a small batch for requests of a
 	// few rows (so one row does not pay for 256), a large one for bulk.
 	small, large chan *models.Runner
@@ -61,6 +64,9 @@ func Load(path string) (*Model, error) {
 		return nil, err
 	}
 	out := newModel(l.Model, sc, l.Meta)
+	if out.imputer, err = l.Imputer(); err != nil {
+		return nil, err
+	}
 	if t, ok, err := l.Threshold(); err != nil {
 		return nil, err
 	} else if ok {
@@ -136,21 +142,33 @@ func (m *Model) rows(x []float32) (int, error) {
 		return 0, fmt.Errorf("input has %d values, not a positive number of samples of %d values (%v)", len(x), dim, m.Spec().InputShape)
 	}
 	for i, v := range x {
+		if math.IsNaN(float64(v)) && m.imputer != nil {
+			continue // a missing value, filled by scaled
+		}
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return 0, fmt.Errorf("input sample %d, value %d: %v is not a finite number", i/dim, i%dim, v)
+			return 0, fmt.Errorf("input sample %d, value %d: %v is not a finite number (NaN for a missing value needs a model trained with -impute)", i/dim, i%dim, v)
 		}
 	}
 	return len(x) / dim, nil
 }
 
-// scaled returns x mapped by the model's scaler (a copy when it scales).
+// scaled returns x with its missing values filled by the model's imputer
+// and mapped by its scaler (a copy when either changes it).
 func (m *Model) scaled(x []float32) ([]float32, error) {
-	if m.scaler == nil || m.scaler.Kind == "none" {
+	scales := m.scaler != nil && m.scaler.Kind != "none"
+	if m.imputer == nil && !scales {
 		return x, nil
 	}
 	c := append([]float32(nil), x...)
-	if err := m.scaler.ApplySlice(c); err != nil {
-		return nil, err
+	if m.imputer != nil {
+		if _, err := m.imputer.ApplySlice(c); err != nil {
+			return nil, err
+		}
+	}
+	if scales {
+		if err := m.scaler.ApplySlice(c); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -146,7 +146,7 @@ func Train(ctx context.Context, data *Dataset, cfg Config) (*Model, *History, er
 			return nil, nil, err
 		}
 	}
-	mm, tc, err := newRun(cfg, []int{data.C, data.H, data.W}, meta)
+	mm, tc, err := newRun(cfg, []int{data.C, data.H, data.W}, trainSet.N, meta)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,7 +204,7 @@ func TrainShards(ctx context.Context, source string, val *Dataset, cfg Config) (
 		}
 		src = dataset.Scaled(st, sc)
 	}
-	mm, tc, err := newRun(cfg, []int{c, h, w}, meta)
+	mm, tc, err := newRun(cfg, []int{c, h, w}, st.Len(), meta)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -219,9 +219,9 @@ func TrainShards(ctx context.Context, source string, val *Dataset, cfg Config) (
 	return finish(cfg, res, newModel(mm, sc, meta), sample.X)
 }
 
-// newRun builds the model cfg describes for samples of shape (C, H, W) and
-// the loop's configuration.
-func newRun(cfg Config, shape []int, meta map[string]string) (models.Model, train.Config, error) {
+// newRun builds the model cfg describes for rows training samples of
+// shape (C, H, W) and the loop's configuration.
+func newRun(cfg Config, shape []int, rows int, meta map[string]string) (models.Model, train.Config, error) {
 	spec, err := models.DefaultSpec(cfg.Kind, shape, cfg.Latent)
 	if err != nil {
 		return nil, train.Config{}, fmt.Errorf("train: %w", err)
@@ -232,7 +232,7 @@ func newRun(cfg Config, shape []int, meta map[string]string) (models.Model, trai
 	case models.IsTabular(shape):
 		// Table rows get a network sized for their width, as the train
 		// command sizes it: the kinds' defaults are for 784 pixels.
-		spec.Hidden, spec.Latent = models.TabularShape(cfg.Kind, spec.InputDim(), cfg.Latent)
+		spec.Hidden, spec.Latent = models.TabularShape(cfg.Kind, spec.InputDim(), rows, cfg.Latent)
 	}
 	spec.InitSeed = cfg.Seed
 	if err := spec.Validate(); err != nil {

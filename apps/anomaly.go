@@ -247,9 +247,26 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 		return nil, err
 	}
 	r.file("scores.csv")
-	if errs := featureErrors(scored.X, recon, scored.Dim()); len(errs) <= 64 {
-		r.Values["feature_mse"] = errs // per-feature error summary, for tables
+	if !IsImage(scored) {
+		// Which columns the error comes from: the per-feature summary of a
+		// table (a picture's pixels are too many to list).
+		r.Values["feature_mse"] = featureErrors(scored.X, recon, scored.Dim())
+		r.Values["feature_errors"] = featureSummary(scored.X, recon, scored.Dim(), flags, scored.Columns)
 	}
+	hist, err := scoreHistogram(scores, threshold, positive)
+	if err != nil {
+		return nil, err
+	}
+	r.Values["score_histogram"] = hist
+	groups := []eval.HistogramGroup{{Name: "scored rows", Counts: hist.Counts}}
+	if positive != nil {
+		groups = []eval.HistogramGroup{{Name: "normal", Counts: hist.Normal}, {Name: "anomalies", Counts: hist.Anomalous}}
+	}
+	if err := eval.SaveHistogram(join(out, "scores.png"), fmt.Sprintf("scores of the %d rows of %s", scored.N, scored.Name),
+		scoreUnit(opt.Score), hist.Edges, threshold, fmt.Sprintf("threshold %.4g", threshold), groups...); err != nil {
+		return nil, err
+	}
+	r.image("scores.png")
 	if positive == nil {
 		return r, nil
 	}
@@ -286,7 +303,126 @@ func Anomaly(m models.Model, scored, normal *dataset.Dataset, opt AnomalyOptions
 		return nil, err
 	}
 	r.image("roc.png")
+	prRecall, prPrecision, err := eval.PRCurve(scores, positive)
+	if err != nil {
+		return nil, err
+	}
+	base := float64(countTrue(positive)) / float64(len(positive))
+	if err := eval.SaveLinePlotWith(join(out, "pr.png"), eval.PlotOptions{Title: fmt.Sprintf("precision-recall: %s, score = %s", truth, opt.Score),
+		XLabel: "recall", YLabel: "precision"},
+		eval.Series{Name: fmt.Sprintf("%s (AUPRC %.3f)", m.Spec().Kind, auprc), X: prRecall, Y: prPrecision},
+		eval.Series{Name: fmt.Sprintf("chance (%.3f anomalies)", base), X: []float64{0, 1}, Y: []float64{base, base}}); err != nil {
+		return nil, err
+	}
+	r.image("pr.png")
 	return r, nil
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// ScoreHistogram is the distribution of the scored rows' scores: Counts
+// per bin between Edges (len(Edges) = len(Counts)+1, spanning the scores
+// and the threshold), and with ground truth the counts of normal rows and
+// of anomalies apart.
+type ScoreHistogram struct {
+	Edges     []float64 `json:"edges"`
+	Counts    []int     `json:"counts"`
+	Normal    []int     `json:"normal,omitempty"`
+	Anomalous []int     `json:"anomalous,omitempty"`
+}
+
+// histogramBins is how many bins the score histogram has.
+const histogramBins = 30
+
+func scoreHistogram(scores []float64, threshold float64, positive []bool) (*ScoreHistogram, error) {
+	lo, hi := slices.Min(scores), slices.Max(scores)
+	if !math.IsNaN(threshold) && !math.IsInf(threshold, 0) {
+		lo, hi = min(lo, threshold), max(hi, threshold)
+	}
+	h := &ScoreHistogram{}
+	var err error
+	if h.Edges, h.Counts, err = eval.Histogram(scores, histogramBins, lo, hi); err != nil {
+		return nil, fmt.Errorf("score histogram: %w", err)
+	}
+	if positive == nil {
+		return h, nil
+	}
+	var normal, anomalous []float64
+	for i, p := range positive {
+		if p {
+			anomalous = append(anomalous, scores[i])
+		} else {
+			normal = append(normal, scores[i])
+		}
+	}
+	if _, h.Normal, err = eval.Histogram(normal, histogramBins, lo, hi); err != nil {
+		return nil, err
+	}
+	if _, h.Anomalous, err = eval.Histogram(anomalous, histogramBins, lo, hi); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// FeatureError is one feature's part in the reconstruction error of the
+// scored rows: its mean squared error, its share of the total squared
+// error and, when rows were flagged, its mean squared error over them.
+type FeatureError struct {
+	Feature    string   `json:"feature"`
+	MSE        float64  `json:"mse"`
+	Share      float64  `json:"share"`
+	FlaggedMSE *float64 `json:"flagged_mse,omitempty"`
+}
+
+// featureSummary is every feature's FeatureError, largest share first
+// (ties: the lower index first), named by columns when given.
+func featureSummary(x, recon []float32, dim int, flags []bool, columns []string) []FeatureError {
+	all := featureErrors(x, recon, dim)
+	var fx, fr []float32
+	for i, f := range flags {
+		if f {
+			fx, fr = append(fx, x[i*dim:(i+1)*dim]...), append(fr, recon[i*dim:(i+1)*dim]...)
+		}
+	}
+	var flagged []float64
+	if len(fx) > 0 {
+		flagged = featureErrors(fx, fr, dim)
+	}
+	var total float64
+	for _, e := range all {
+		total += e
+	}
+	out := make([]FeatureError, dim)
+	for j, e := range all {
+		out[j] = FeatureError{Feature: "f" + strconv.Itoa(j), MSE: e}
+		if j < len(columns) {
+			out[j].Feature = columns[j]
+		}
+		if total > 0 {
+			out[j].Share = e / total
+		}
+		if flagged != nil {
+			out[j].FlaggedMSE = &flagged[j]
+		}
+	}
+	slices.SortStableFunc(out, func(a, b FeatureError) int {
+		switch {
+		case a.MSE > b.MSE:
+			return -1
+		case a.MSE < b.MSE:
+			return 1
+		}
+		return 0
+	})
+	return out
 }
 
 // featureContribution is one feature's share of a row's squared
@@ -450,7 +586,9 @@ const (
 	OneClassLatent = "latent" // −log density of the code under a mixture fitted on the class's training codes
 )
 
-// OneClassConfig is how OneClass trains its per-class models.
+// OneClassConfig is how OneClass trains its per-class models. Epochs or
+// Batch 0 sizes them from each class's training rows as the train command
+// does for a table (train.TableBatch, train.TableEpochs).
 type OneClassConfig struct {
 	Epochs int
 	Batch  int
@@ -477,8 +615,8 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	if trainSet.Labels == nil || test.Labels == nil {
 		return nil, fmt.Errorf("the one-class protocol needs labelled data; %s has no labels", trainSet.Name)
 	}
-	if cfg.Epochs < 1 {
-		return nil, fmt.Errorf("-oneclass-epochs %d: must be at least 1", cfg.Epochs)
+	if cfg.Epochs < 0 || cfg.Batch < 0 {
+		return nil, fmt.Errorf("-oneclass-epochs %d, -batch %d: must be at least 1 (0: sized from each class's rows)", cfg.Epochs, cfg.Batch)
 	}
 	if cfg.Score == "" {
 		cfg.Score = OneClassRecon
@@ -517,6 +655,7 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	r := newResult("anomaly-oneclass")
 	var aurocs, pcaAurocs, xs []float64
 	comboAUROCs := map[string][]float64{}
+	var epochs []int
 	for _, c := range classes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -537,7 +676,15 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %w", className(trainSet, c), err)
 		}
-		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: cfg.Epochs, Batch: min(cfg.Batch, tr.N), LR: cfg.LR, Seed: cfg.Seed}); err != nil {
+		batch, ep := cfg.Batch, cfg.Epochs
+		if batch == 0 {
+			batch = train.TableBatch(tr.N)
+		}
+		if ep == 0 {
+			ep = train.TableEpochs(tr.N, min(batch, tr.N))
+		}
+		epochs = append(epochs, ep)
+		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: ep, Batch: min(batch, tr.N), LR: cfg.LR, Seed: cfg.Seed}); err != nil {
 			return nil, fmt.Errorf("training on class %s: %w", className(trainSet, c), err)
 		}
 		parts, err := oneClassScores(m, tr, val, test, avail, cfg.Seed)
@@ -570,7 +717,7 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 			return nil, err
 		}
 		aurocs, pcaAurocs, xs = append(aurocs, auroc), append(pcaAurocs, pcaAUROC), append(xs, float64(c))
-		line := fmt.Sprintf("class %-16s %d train samples  AUROC %s (%s) %.4f  PCA-%d %.4f", className(trainSet, c), cls.N, spec.Kind, cfg.Score, auroc, pca.K, pcaAUROC)
+		line := fmt.Sprintf("class %-16s %d train samples, %d epochs  AUROC %s (%s) %.4f  PCA-%d %.4f", className(trainSet, c), cls.N, ep, spec.Kind, cfg.Score, auroc, pca.K, pcaAUROC)
 		r.Notes = append(r.Notes, line)
 		if cfg.Log != nil {
 			fmt.Fprintln(cfg.Log, line)
@@ -581,7 +728,8 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 	r.Values["pca_per_class_auroc"] = pcaAurocs
 	r.Figures["mean_auroc"] = mean(aurocs)
 	r.Figures["pca_mean_auroc"] = mean(pcaAurocs)
-	r.Figures["oneclass_epochs"] = float64(cfg.Epochs)
+	r.Values["oneclass_epochs_per_class"] = epochs
+	r.Figures["oneclass_epochs"] = float64(slices.Max(epochs))
 	r.Values["oneclass_score"] = cfg.Score
 	byScore := map[string]float64{cfg.Score: mean(aurocs)}
 	for name, a := range comboAUROCs {

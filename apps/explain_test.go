@@ -51,3 +51,47 @@ func TestGroundTruth(t *testing.T) {
 	assert.ErrorContains(t, err, "-normal-class 0 needs labels, but plain has none")
 	assert.ErrorContains(t, AnomalyOptions{NormalClass: 0, AnomalyLabel: &one}.Check(), "give one")
 }
+
+func TestFeatureSummary(t *testing.T) {
+	// Squared errors: row 0 (flagged) 0, 9, 1; row 1 4, 4, 0. Means over
+	// both rows 2, 6.5, 0.5 (total 9); over the flagged row 0, 9, 1.
+	x := []float32{1, 2, 3, 0, 0, 0}
+	recon := []float32{1, 5, 2, 2, -2, 0}
+	got := featureSummary(x, recon, 3, []bool{true, false}, []string{"a", "b"})
+	require.Len(t, got, 3)
+	assert.Equal(t, []string{"b", "a", "f2"}, []string{got[0].Feature, got[1].Feature, got[2].Feature}, "largest error first; unnamed columns as f<j>")
+	assert.InDeltaSlice(t, []float64{6.5, 2, 0.5}, []float64{got[0].MSE, got[1].MSE, got[2].MSE}, 1e-12)
+	assert.InDeltaSlice(t, []float64{6.5 / 9, 2.0 / 9, 0.5 / 9}, []float64{got[0].Share, got[1].Share, got[2].Share}, 1e-12)
+	require.NotNil(t, got[0].FlaggedMSE)
+	assert.InDeltaSlice(t, []float64{9, 0, 1}, []float64{*got[0].FlaggedMSE, *got[1].FlaggedMSE, *got[2].FlaggedMSE}, 1e-12)
+
+	none := featureSummary(x, recon, 3, []bool{false, false}, nil)
+	assert.Nil(t, none[0].FlaggedMSE, "no flagged rows: no flagged error")
+
+	table := featureTable(got)
+	assert.Equal(t, []string{"b", "6.5", "72.2%", "9"}, table.Rows[0])
+	assert.Equal(t, "–", featureTable(none).Rows[0][3])
+}
+
+func TestScoreHistogram(t *testing.T) {
+	scores := []float64{0.1, 0.2, 0.2, 0.5, 3}
+	h, err := scoreHistogram(scores, 4, nil)
+	require.NoError(t, err)
+	require.Len(t, h.Edges, histogramBins+1)
+	assert.InDelta(t, 0.1, h.Edges[0], 1e-12)
+	assert.InDelta(t, 4, h.Edges[histogramBins], 1e-12, "the range reaches the threshold")
+	total := 0
+	for _, c := range h.Counts {
+		total += c
+	}
+	assert.Equal(t, len(scores), total)
+	assert.Equal(t, 3, h.Counts[0], "0.1, 0.2 and 0.2 share the first bin of width 0.13")
+	assert.Nil(t, h.Normal)
+
+	h, err = scoreHistogram(scores, 1, []bool{false, false, false, true, true})
+	require.NoError(t, err)
+	for b := range h.Counts {
+		assert.Equal(t, h.Counts[b], h.Normal[b]+h.Anomalous[b], "bin %d", b)
+	}
+	assert.Equal(t, 1, h.Anomalous[histogramBins-1], "the score of 3 is in the last bin")
+}

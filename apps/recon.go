@@ -11,9 +11,9 @@ import (
 // gridImages is how many samples the pictures show.
 const gridImages = 20
 
-// Recon measures how well m reconstructs test: MSE, BCE, mean per-image PSNR
-// and SSIM, the compression ratio (input size / code size), and draws
-// reconstructions.png into out.
+// Recon measures how well m reconstructs test: MSE and the compression
+// ratio (input size / code size) and, for pictures, BCE, mean per-image
+// PSNR and SSIM, and draws reconstructions.png into out.
 func Recon(m models.Model, test *dataset.Dataset, out string) (*Result, error) {
 	if err := CheckShape(m, test); err != nil {
 		return nil, err
@@ -36,15 +36,16 @@ func Recon(m models.Model, test *dataset.Dataset, out string) (*Result, error) {
 		r.Figures["neg_log_lik_iwae"], r.Figures["neg_elbo_mc"] = mean(b.NegLogLik), mean(b.NegELBO)
 		r.Figures["iwae_k"] = float64(b.K)
 	}
+	if !IsImage(test) {
+		// Pixel figures and pictures mean nothing for the rows of a table.
+		r.note("rows of a table: MSE in scaled units; PSNR, SSIM and pictures are for images")
+		return r, nil
+	}
 	if inUnitRange(test.X) {
 		r.Figures["bce"] = eval.BCE(test.X, recon)
 		r.Figures["psnr"] = eval.MeanPSNR(test.X, recon, test.Dim(), 1)
 	} else {
-		r.note("data is not in [0,1] (scaled table?): BCE and PSNR left out")
-	}
-	if !IsImage(test) {
-		r.note("samples are not images: SSIM and reconstructions.png left out")
-		return r, nil
+		r.note("data is not in [0,1]: BCE and PSNR left out")
 	}
 	r.Figures["ssim"] = eval.MeanSSIM(test.X, recon, test.C, test.H, test.W)
 	if err := ensureDir(out); err != nil {
@@ -81,7 +82,7 @@ func PCACompare(m models.Model, train, test *dataset.Dataset, out string) (*Resu
 	r.Figures["pca_components"] = float64(k)
 	r.Figures["mse"] = eval.MSE(test.X, recon)
 	r.Figures["pca_mse"] = eval.MSE(test.X, pcaRec)
-	if inUnitRange(test.X) {
+	if IsImage(test) && inUnitRange(test.X) {
 		r.Figures["psnr"] = eval.MeanPSNR(test.X, recon, test.Dim(), 1)
 		r.Figures["pca_psnr"] = eval.MeanPSNR(test.X, pcaRec, test.Dim(), 1)
 	}

@@ -131,7 +131,7 @@ var figureInfo = map[string]FigureInfo{
 	"normal_class":      {"Normal class", "label", "The class treated as normal; every other class counts as an anomaly."},
 	"mean_auroc":        {"Mean one-class AUROC", "0 to 1", "AUROC averaged over the classes, each time with a model trained on that class only."},
 	"pca_mean_auroc":    {"Mean one-class AUROC of PCA", "0 to 1", "The same protocol with a PCA of the same code size: the linear baseline."},
-	"oneclass_epochs":   {"Epochs per class", "count", "Training epochs of each one-class model."},
+	"oneclass_epochs":   {"Epochs per class", "count", "Training epochs of each one-class model (the most of any class when sized from each class's rows)."},
 
 	"latent":           {"Code size", "values", "Number of values in the model's code (the bottleneck)."},
 	"knn_accuracy":     {"k-NN accuracy on codes", "fraction", "Test accuracy of a k-nearest-neighbour classifier on the model's codes: how well codes keep class identity."},
@@ -198,7 +198,13 @@ var captions = map[string]string{
 	"samples.png":         "Decodings of 64 codes drawn from the prior N(0, I): what the model generates from nothing.",
 	"interpolation.png":   "Each row starts and ends with a test image; between them, decodings of codes on the straight line from the first image's code to the second's.",
 	"oneclass.png":        "AUROC per normal class for the model and for PCA of the same size; higher is better, 0.5 is guessing.",
+	"scores.png":          "How many scored rows (with ground truth: normal rows and anomalies apart) have each anomaly score; rows right of the dashed threshold line are flagged.",
+	"pr.png":              "Precision-recall curve: the share of flagged rows that are anomalies against the share of anomalies flagged as the threshold moves; the flat line is the share of anomalies, what guessing gets.",
 }
+
+// featureRows is how many features the report's per-feature table lists;
+// scores.csv and the JSON output have them all.
+const featureRows = 20
 
 // ReportInfo is what the report says about the model and the run besides
 // the results.
@@ -258,7 +264,10 @@ func Report(out string, info ReportInfo, results []*Result) (string, error) {
 // every class, so the section says so instead of showing them.
 func section(out string, r *Result) eval.ReportSection {
 	s := eval.ReportSection{Title: cmpStr(taskTitles[r.Task], r.Task), Intro: taskIntros[r.Task], Notes: r.Notes}
-	if r.Task == "anomaly" {
+	fe, table := r.Values["feature_errors"].([]FeatureError)
+	if r.Task == "anomaly" && !table {
+		// Rows of a table are flagged for what they are; pictures of a
+		// model trained on every class have no normal class to stand out from.
 		if _, ok := r.Figures["auroc"]; !ok {
 			s.Intro = ""
 			s.Notes = []string{"Left out: no normal class was given, so for a model trained on every class no sample is " +
@@ -274,10 +283,31 @@ func section(out string, r *Result) eval.ReportSection {
 		}
 		s.Figures = append(s.Figures, eval.Figure{Key: k, Name: info.Name, Unit: info.Unit, Meaning: info.Meaning, Value: r.Figures[k]})
 	}
+	if table {
+		s.Tables = append(s.Tables, featureTable(fe))
+	}
 	for _, img := range r.Images {
 		s.Images = append(s.Images, eval.ReportImage{Path: join(out, img), Caption: cmpStr(captions[img], img)})
 	}
 	return s
+}
+
+// featureTable lists the features whose reconstruction error is largest.
+func featureTable(fe []FeatureError) eval.ReportTable {
+	t := eval.ReportTable{Caption: "Features by their share of the reconstruction error over the scored rows (scaled units)",
+		Header: []string{"Feature", "Mean squared error", "Share of the error", "Mean squared error of flagged rows"}}
+	if len(fe) > featureRows {
+		t.Caption += fmt.Sprintf("; the %d largest of %d (scores.csv names each row's own)", featureRows, len(fe))
+		fe = fe[:featureRows]
+	}
+	for _, f := range fe {
+		flagged := "–"
+		if f.FlaggedMSE != nil {
+			flagged = fmt.Sprintf("%.4g", *f.FlaggedMSE)
+		}
+		t.Rows = append(t.Rows, []string{f.Feature, fmt.Sprintf("%.4g", f.MSE), fmt.Sprintf("%.1f%%", 100*f.Share), flagged})
+	}
+	return t
 }
 
 // settings is the training run's config without its comments (they name

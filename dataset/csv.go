@@ -27,6 +27,9 @@ type CSVOptions struct {
 	// first line (the one that splits it into the most fields). With ';'
 	// a decimal comma (1,5) is read as a decimal point.
 	Comma rune
+	// Missing reads an empty or NA-like cell of a feature column as NaN,
+	// for an Imputer to fill; otherwise it is an error naming the cell.
+	Missing bool
 }
 
 // LoadCSV reads a numeric CSV file as an N×1×1×features dataset named by the
@@ -172,7 +175,14 @@ func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		for j, c := range rec {
 			c = strings.TrimSpace(c)
 			if slices.Contains(missingCells, strings.ToLower(c)) {
-				return fmt.Errorf("line %d, %s: missing value %s; remove the row or fill the value in before training", line, colName(j), cellText(c))
+				if opt.Missing && j != labelCol {
+					x = append(x, float32(math.NaN()))
+					continue
+				}
+				if j == labelCol {
+					return fmt.Errorf("line %d, %s: missing label %s; every row needs its label", line, colName(j), cellText(c))
+				}
+				return fmt.Errorf("line %d, %s: missing value %s; remove the row, fill the value in, or pass -impute mean, median or zero", line, colName(j), cellText(c))
 			}
 			v, err := strconv.ParseFloat(c, 64)
 			if err != nil && comma == ';' && strings.Count(c, ",") == 1 && !strings.Contains(c, ".") {

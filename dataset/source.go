@@ -19,6 +19,9 @@ type LoadOptions struct {
 	LabelColumn string
 	// Delimiter separates CSV fields; 0 detects ',', ';' or tab.
 	Delimiter rune
+	// Missing reads missing CSV cells as NaN (for an Imputer) instead of
+	// failing on them.
+	Missing bool
 }
 
 // IsCSV reports whether source names a CSV file.
@@ -59,7 +62,7 @@ func LoadWith(source string, opt LoadOptions) (*Splits, error) {
 		}
 		return Load(source)
 	}
-	co := CSVOptions{LabelColumn: opt.LabelColumn, DefaultLabel: "label", Comma: opt.Delimiter}
+	co := CSVOptions{LabelColumn: opt.LabelColumn, DefaultLabel: "label", Comma: opt.Delimiter, Missing: opt.Missing}
 	if opt.LabelColumn == NoLabel {
 		co.LabelColumn, co.DefaultLabel = "", ""
 	}
@@ -110,5 +113,9 @@ func LabelSummary(d *Dataset) string {
 		}
 		parts = append(parts, fmt.Sprintf("%d×%d", l, counts[l]))
 	}
-	return fmt.Sprintf("column %q (%d values: %s)", d.LabelColumn, len(order), strings.Join(parts, ", "))
+	values := "values"
+	if len(order) == 1 {
+		values = "value"
+	}
+	return fmt.Sprintf("column %q (%d %s: %s)", d.LabelColumn, len(order), values, strings.Join(parts, ", "))
 }

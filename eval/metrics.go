@@ -319,3 +319,63 @@ func ThresholdFromContamination(scores []float64, rate float64) (float64, error)
 	}
 	return t, nil
 }
+
+// PRCurve returns the precision-recall curve at every distinct score
+// threshold, highest first (tied scores form one point), starting at
+// recall 0 with the first point's precision, as sklearn's
+// precision_recall_curve read from low recall to high.
+func PRCurve(scores []float64, positive []bool) (recall, precision []float64, err error) {
+	pos, _, err := checkBinary(scores, positive)
+	if err != nil {
+		return nil, nil, fmt.Errorf("PRCurve: %w", err)
+	}
+	idx := descending(scores)
+	tp, seen := 0, 0
+	for i := 0; i < len(idx); {
+		j := i
+		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
+			if positive[idx[j]] {
+				tp++
+			}
+			seen++
+		}
+		recall = append(recall, float64(tp)/float64(pos))
+		precision = append(precision, float64(tp)/float64(seen))
+		i = j
+	}
+	recall = append([]float64{0}, recall...)
+	precision = append([]float64{precision[0]}, precision...)
+	return recall, precision, nil
+}
+
+// Histogram counts values into bins equal-width bins spanning [lo, hi]
+// (the last bin includes hi); edges has bins+1 values. Values outside the
+// range go into the first or last bin, so the counts always sum to
+// len(values). NaN values are an error.
+func Histogram(values []float64, bins int, lo, hi float64) (edges []float64, counts []int, err error) {
+	if bins < 1 {
+		return nil, nil, fmt.Errorf("eval: histogram of %d bins; want at least 1", bins)
+	}
+	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) || hi < lo {
+		return nil, nil, fmt.Errorf("eval: histogram range [%g, %g] is not a finite interval", lo, hi)
+	}
+	if hi == lo {
+		// One value repeated: a bin of width 1 around it.
+		lo, hi = lo-0.5, hi+0.5
+	}
+	width := (hi - lo) / float64(bins)
+	edges = make([]float64, bins+1)
+	for i := range edges {
+		edges[i] = lo + float64(i)*width
+	}
+	edges[bins] = hi
+	counts = make([]int, bins)
+	for i, v := range values {
+		if math.IsNaN(v) {
+			return nil, nil, fmt.Errorf("eval: histogram value %d is NaN", i)
+		}
+		b := int(math.Floor((v - lo) / width))
+		counts[min(max(b, 0), bins-1)]++
+	}
+	return edges, counts, nil
+}

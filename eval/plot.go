@@ -198,3 +198,75 @@ func savePlot(path string, p *plot.Plot, w, h vg.Length) error {
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// HistogramGroup is one set of values of a histogram plot, drawn in its
+// own colour (normal and anomalous rows, say).
+type HistogramGroup struct {
+	Name   string
+	Counts []int
+}
+
+// SaveHistogram draws the groups' counts over the shared bin edges as
+// outlined bars side by side within each bin, with a dashed vertical line
+// at marker (the anomaly threshold) when it is finite, and saves it as PNG.
+func SaveHistogram(path, title, xlabel string, edges []float64, marker float64, markerName string, groups ...HistogramGroup) error {
+	if len(groups) == 0 || len(edges) < 2 {
+		return fmt.Errorf("eval: histogram %s: want at least one group and two bin edges", path)
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = "rows"
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	bins := len(edges) - 1
+	top := 0
+	for gi, g := range groups {
+		if len(g.Counts) != bins {
+			return fmt.Errorf("eval: histogram %s: group %q has %d counts for %d bins", path, g.Name, len(g.Counts), bins)
+		}
+		// Each bin is split between the groups, so no bar hides another.
+		var bars plotter.XYs
+		for b, c := range g.Counts {
+			w := (edges[b+1] - edges[b]) / float64(len(groups))
+			x0 := edges[b] + float64(gi)*w
+			bars = append(bars, plotter.XY{X: x0, Y: 0}, plotter.XY{X: x0, Y: float64(c)},
+				plotter.XY{X: x0 + w, Y: float64(c)}, plotter.XY{X: x0 + w, Y: 0})
+			top = max(top, c)
+		}
+		poly, err := plotter.NewPolygon(bars)
+		if err != nil {
+			return fmt.Errorf("eval: histogram %s: %w", path, err)
+		}
+		col := palette[gi%len(palette)]
+		poly.Color = color.NRGBA{R: col.R, G: col.G, B: col.B, A: 150}
+		poly.LineStyle.Color = col
+		poly.LineStyle.Width = vg.Points(0.5)
+		p.Add(poly)
+		if g.Name != "" {
+			p.Legend.Add(fmt.Sprintf("%s (%d)", g.Name, sum(g.Counts)), poly)
+		}
+	}
+	if isFinite(marker) {
+		l, err := plotter.NewLine(plotter.XYs{{X: marker, Y: 0}, {X: marker, Y: float64(max(top, 1)) * 1.05}})
+		if err != nil {
+			return fmt.Errorf("eval: histogram %s: %w", path, err)
+		}
+		l.Color = color.RGBA{200, 0, 0, 255}
+		l.Width = vg.Points(1.5)
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l)
+		if markerName != "" {
+			p.Legend.Add(markerName, l)
+		}
+	}
+	return savePlot(path, p, 6*vg.Inch, 4*vg.Inch)
+}
+
+func sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}

@@ -31,12 +31,22 @@ type ReportImage struct {
 	Caption string
 }
 
+// ReportTable is a table of a report section beyond its figures (the
+// per-feature errors of a table's rows, say): a caption, column names and
+// rows of cells already formatted.
+type ReportTable struct {
+	Caption string
+	Header  []string
+	Rows    [][]string
+}
+
 // ReportSection is one part of the report: an introduction, a table of
-// figures, pictures and notes.
+// figures, further tables, pictures and notes.
 type ReportSection struct {
 	Title   string
 	Intro   string
 	Figures []Figure
+	Tables  []ReportTable
 	Images  []ReportImage
 	Notes   []string
 }
@@ -88,6 +98,7 @@ type imageView struct {
 type sectionView struct {
 	Title, Intro string
 	Figures      []figureView
+	Tables       []ReportTable
 	Images       []imageView
 	Notes        []string
 }
@@ -106,6 +117,7 @@ h1 { border-bottom: 2px solid #ccc; padding-bottom: .3em; margin-bottom: .2em; }
 p.meta { color: #555; margin-top: 0; }
 h2 { margin-top: 2em; border-bottom: 1px solid #eee; }
 table { border-collapse: collapse; margin: 1em 0; }
+caption { text-align: left; color: #444; padding-bottom: .3em; }
 th, td { border: 1px solid #ccc; padding: .3em .8em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
 td.num { text-align: right; font-family: monospace, monospace; font-size: .95em; white-space: nowrap; }
@@ -129,6 +141,11 @@ ul.notes { color: #444; }
 {{end}}{{if .Figures}}<table>
 <tr><th>Figure</th><th>Value</th><th>Unit</th><th>What it means</th><th>Key</th></tr>
 {{range .Figures}}<tr><td>{{.Name}}</td><td class="num">{{.Value}}</td><td>{{.Unit}}</td><td>{{.Meaning}}</td><td class="key">{{.Key}}</td></tr>
+{{end}}</table>
+{{end}}{{range .Tables}}<table>
+<caption>{{.Caption}}</caption>
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
 {{end}}{{range .Images}}<figure><img src="{{.Src}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}{{if .Notes}}<ul class="notes">
@@ -166,7 +183,7 @@ func WriteReport(path string, r Report) error {
 	}{Title: r.Title, Date: r.Date.UTC().Format("2006-01-02 15:04 UTC"), Version: r.Version, Commit: r.Commit,
 		Spec: r.Spec, Config: r.Config, About: r.About}
 	for _, s := range r.Sections {
-		v := sectionView{Title: s.Title, Intro: s.Intro, Notes: s.Notes}
+		v := sectionView{Title: s.Title, Intro: s.Intro, Notes: s.Notes, Tables: s.Tables}
 		for _, f := range s.Figures {
 			v.Figures = append(v.Figures, figureView{Name: f.Name, Value: formatFigure(f.Value), Unit: f.Unit, Meaning: f.Meaning, Key: f.Key})
 		}

@@ -33,6 +33,10 @@ type SpecFlags struct {
 	// Overcomplete allows a code at least as wide as the input (sparse
 	// and denoising models, which cannot simply copy it).
 	Overcomplete bool
+	// Rows is the number of training rows of a table, set by the caller
+	// before SpecFor: it caps the default hidden width (TabularShape); 0
+	// is unknown.
+	Rows int
 
 	fs *flag.FlagSet
 }
@@ -111,7 +115,7 @@ func (f *SpecFlags) SpecFor(inputShape []int, seed uint64, unitRange bool) (Spec
 		return Spec{}, err
 	}
 	if IsTabular(inputShape) && !kindOf(s).Conv {
-		hidden, code := TabularShape(f.Kind, s.InputDim(), f.Latent)
+		hidden, code := TabularShape(f.Kind, s.InputDim(), f.Rows, f.Latent)
 		if len(s.Hidden) > 0 {
 			s.Hidden = hidden
 		}

@@ -113,21 +113,25 @@ func tableSpec(width int, unitRange bool, args ...string) (models.Spec, error) {
 
 func TestTabularShape(t *testing.T) {
 	for _, tc := range []struct {
-		kind          string
-		width, latent int
-		hidden        []int
-		code          int
+		kind                string
+		width, rows, latent int
+		hidden              []int
+		code                int
 	}{
-		{"deep", 30, 0, []int{20, 14}, 8},
-		{"deep", 13, 0, []int{9, 7}, 4},
-		{"deep", 4, 0, []int{3, 2}, 1},
-		{"deep", 2, 0, []int{2}, 1},
-		{"deep", 30, 3, []int{20, 12}, 3},
-		{"vae", 30, 0, []int{20}, 8},
-		{"basic", 30, 0, nil, 8},
-		{"sparse", 100, 0, []int{67, 46}, 25},
+		{"deep", 12, 378, 0, []int{32, 18}, 3},        // at least 32 wide
+		{"deep", 30, 225, 0, []int{56, 32}, 8},        // twice the width, capped at a quarter of the rows
+		{"deep", 30, 0, 0, []int{60, 34}, 8},          // rows unknown: twice the width
+		{"deep", 13, 45, 0, []int{11, 8}, 4},          // a quarter of 45 rows
+		{"deep", 13, 20, 0, []int{9, 7}, 4},           // never below two thirds of the width
+		{"deep", 4, 32, 0, []int{8, 5}, 1},            // a quarter of 32 rows
+		{"deep", 2, 0, 0, []int{32, 17}, 1},           // at least 32 wide
+		{"deep", 784, 60000, 0, []int{523, 360}, 196}, // at most 256 wide, but two thirds of 784
+		{"deep", 30, 225, 3, []int{56, 30}, 3},
+		{"vae", 30, 225, 0, []int{56}, 8},
+		{"basic", 30, 225, 0, nil, 8},
+		{"sparse", 100, 1000, 0, []int{200, 113}, 25},
 	} {
-		hidden, code := models.TabularShape(tc.kind, tc.width, tc.latent)
+		hidden, code := models.TabularShape(tc.kind, tc.width, tc.rows, tc.latent)
 		assert.Equal(t, tc.hidden, hidden, "%s %d", tc.kind, tc.width)
 		assert.Equal(t, tc.code, code, "%s %d", tc.kind, tc.width)
 	}
@@ -136,7 +140,7 @@ func TestTabularShape(t *testing.T) {
 func TestTableFlags(t *testing.T) {
 	s, err := tableSpec(30, true)
 	require.NoError(t, err)
-	assert.Equal(t, []int{20, 14}, s.Hidden, "sized from the width, not 128-64")
+	assert.Equal(t, []int{60, 34}, s.Hidden, "sized from the width, not 128-64")
 	assert.Equal(t, 8, s.Latent)
 	assert.Equal(t, "sigmoid", s.Output)
 

@@ -25,13 +25,20 @@ func IsTabular(inputShape []int) bool {
 // TabularShape sizes a dense network for rows of width features, instead of
 // the kinds' 784-pixel defaults (128-64-32 would be wider than most tables).
 // The code is a quarter of the width, rounded up and at most width-1, so the
-// network must compress; latent > 0 keeps a code size the user chose. The
-// encoder's first hidden layer has two thirds of the width and a second
-// one sits halfway to the code; layers no wider than the code are dropped.
-// For 30 features: 30-20-14-8; for 13: 13-9-7-4; for 4: 4-3-2-1. The
-// variational kind gets only the first hidden layer (its code is a mean and
-// a variance). The basic kind has no hidden layer.
-func TabularShape(kind string, width, latent int) (hidden []int, code int) {
+// network must compress; latent > 0 keeps a code size the user chose.
+//
+// The encoder's first hidden layer is wide: twice the width, at least 32
+// and at most 256, so that the ReLU layers can follow the data's shape
+// (a narrow one, two thirds of the width, fitted a linear subspace worse
+// than PCA does); but no wider than a quarter of the training rows, when
+// rows > 0, so that a few dozen rows do not train a network that memorises
+// them; and never narrower than two thirds of the width. A second hidden
+// layer sits halfway to the code; layers no wider than the code are
+// dropped. For 12 features and 378 rows: 12-32-18-3; for 30 and 225:
+// 30-56-32-8; for 13 and 45: 13-11-8-4; for 4 and 32: 4-8-5-1. The
+// variational kind gets only the first hidden layer (its code is a mean
+// and a variance). The basic kind has no hidden layer.
+func TabularShape(kind string, width, rows, latent int) (hidden []int, code int) {
 	code = latent
 	if code <= 0 {
 		code = max(1, min(width-1, (width+3)/4))
@@ -39,7 +46,11 @@ func TabularShape(kind string, width, latent int) (hidden []int, code int) {
 	if kind == "basic" {
 		return nil, code
 	}
-	h1 := max(code+1, (2*width+2)/3)
+	wide := min(max(32, 2*width), 256)
+	if rows > 0 {
+		wide = min(wide, rows/4)
+	}
+	h1 := max(code+1, (2*width+2)/3, wide)
 	h2 := max(code+1, (h1+code+1)/2)
 	hidden = []int{h1}
 	if kind != "vae" && h2 < h1 {

@@ -4,6 +4,7 @@
     scripts/bench-tables.py                      # every dataset, 5 seeds
     scripts/bench-tables.py --seeds 3 --sets wine,iris
     scripts/bench-tables.py --markdown docs/tables.md
+    scripts/bench-tables.py --seeds 3 --hourglass-flags "-hidden {max(32,2*d)},{max(16,d)}"
 
 Data is generated here or ships with Debian (scikit-learn's bundled wine,
 iris and breast-cancer tables; nothing is downloaded). Protocol, per data
@@ -28,6 +29,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -108,7 +110,17 @@ def write_csv(path, x, y=None):
             w.writerow(cells)
 
 
+def expand(flags, train):
+    """Fills {expression} in the hourglass flags, an integer expression of d
+    (the table's width) and n (the rows hourglass trains on: the training
+    set less its validation tenth), so that one rule can size every table."""
+    env = {"d": train.shape[1], "n": len(train) - round(0.1 * len(train)),
+           "max": max, "min": min, "ceil": math.ceil}
+    return [re.sub(r"\{([^}]*)\}", lambda m: str(int(eval(m.group(1), {"__builtins__": {}}, env))), f) for f in flags]
+
+
 def hourglass(binary, work, train, test, y, seed, extra):
+    extra = expand(extra, train)
     write_csv(os.path.join(work, "train.csv"), train)
     write_csv(os.path.join(work, "test.csv"), test, y)
     run = os.path.join(work, "run")
@@ -150,7 +162,10 @@ def torch_ae(tr, te, seed, k):
         return None
     torch.manual_seed(seed)
     d = tr.shape[1]
-    h1 = max(k + 1, (2 * d + 2) // 3)
+    # hourglass's default shape (models.TabularShape) for the rows it
+    # trains on, the training set less its validation tenth.
+    n = len(tr) - round(0.1 * len(tr))
+    h1 = max(k + 1, (2 * d + 2) // 3, min(max(32, 2 * d), 256, n // 4))
     h2 = max(k + 1, (h1 + k + 1) // 2)
     layers = [d, h1] + ([h2] if h2 < h1 else []) + [k]
     enc, dec = [], []
@@ -179,7 +194,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--sets", default="synth-global,synth-local,synth-cluster,wine,iris,breast-cancer")
-    ap.add_argument("--hourglass-flags", default="", help="extra flags for hourglass train, e.g. '-epochs 100'")
+    ap.add_argument("--hourglass-flags", default="", help="extra flags for hourglass train, e.g. '-epochs 100'; "
+                    "{expression} of d (width) and n (training rows) is filled per table, e.g. '-hidden {max(32,2*d)}'")
     ap.add_argument("--markdown", help="also write the table to this file")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bench-tables-")

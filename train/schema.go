@@ -22,6 +22,10 @@ const (
 	// MetaThreshold holds the JSON of the anomaly Threshold fitted on the
 	// training (normal) data.
 	MetaThreshold = "threshold"
+	// MetaImputer holds the JSON of the dataset.Imputer fitted on the
+	// training split (train -impute): missing values of new data are
+	// filled the same way, before the scaler.
+	MetaImputer = "imputer"
 )
 
 // Threshold is an anomaly threshold stored with a model: a score above
@@ -67,6 +71,26 @@ func (l *Loaded) Scaler() (*dataset.Scaler, error) {
 		return nil, fmt.Errorf("%s: metadata %q scales %d features but the model takes %d", l.Path, MetaScaler, len(s.A), l.Model.Spec().InputDim())
 	}
 	return &s, nil
+}
+
+// Imputer returns the imputer stored in the checkpoint, or nil when the
+// model was trained without one (missing values are then an error).
+func (l *Loaded) Imputer() (*dataset.Imputer, error) {
+	js, ok := l.Meta[MetaImputer]
+	if !ok {
+		return nil, nil
+	}
+	var im dataset.Imputer
+	if err := json.Unmarshal([]byte(js), &im); err != nil {
+		return nil, fmt.Errorf("%s: metadata %q: %w", l.Path, MetaImputer, err)
+	}
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: metadata %q: %w", l.Path, MetaImputer, err)
+	}
+	if len(im.Fill) != l.Model.Spec().InputDim() {
+		return nil, fmt.Errorf("%s: metadata %q fills %d features but the model takes %d", l.Path, MetaImputer, len(im.Fill), l.Model.Spec().InputDim())
+	}
+	return &im, nil
 }
 
 // Threshold returns the anomaly threshold stored in the checkpoint; ok is

@@ -481,3 +481,21 @@ func TestEngineMissingSkipsOffCI(t *testing.T) {
 	})
 	require.True(t, skipped)
 }
+
+// A checkpoint trained with -impute exports its fill values as metadata,
+// since the graph itself takes complete rows.
+func TestExportFileCarriesTheImputer(t *testing.T) {
+	c := exportCases(t)[0] // basic, no scaler
+	m := c.newModel(t)
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "model.safetensors")
+	const imputer = `{"kind":"median","fill":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]}`
+	require.NoError(t, train.SaveModel(ckpt, m, map[string]string{train.MetaImputer: imputer}))
+	out := filepath.Join(dir, "m.onnx")
+	require.NoError(t, ExportFile(ckpt, out, Options{}))
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Contains(t, string(got), "hourglass.imputer")
+	require.Contains(t, string(got), imputer)
+	require.Contains(t, string(got), "Missing values are not filled by the graph")
+}

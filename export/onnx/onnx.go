@@ -194,6 +194,20 @@ func ExportFile(checkpointPath, outPath string, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", checkpointPath, err)
 	}
+	im, err := ld.Imputer()
+	if err != nil {
+		return fmt.Errorf("onnx export: %w", err)
+	}
+	if im != nil {
+		// The graph takes complete rows; the fill values travel with it so
+		// that whoever feeds it can fill missing values as training did.
+		js, err := json.Marshal(im)
+		if err != nil {
+			return fmt.Errorf("onnx export: encoding the imputer: %w", err)
+		}
+		mp.meta = append(mp.meta, [2]string{"hourglass.imputer", string(js)})
+		mp.graph.doc += "\nMissing values are not filled by the graph: replace them with the hourglass.imputer metadata's fill values (train -impute) first."
+	}
 	return writeAtomic(outPath, mp.marshal())
 }
 

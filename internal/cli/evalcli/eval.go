@@ -69,6 +69,31 @@ type options struct {
 	settings string
 
 	given map[string]bool // flags given on the command line
+	// imputer is the checkpoint's (train -impute), nil when it has none:
+	// then a missing CSV value is an error.
+	imputer *dataset.Imputer
+}
+
+// loadOptions are the CSV settings every source is read with; missing
+// values are read (as NaN) only when the checkpoint can fill them.
+func (o *options) loadOptions() dataset.LoadOptions {
+	return dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma, Missing: o.imputer != nil}
+}
+
+// impute fills d's missing values with the checkpoint's imputer, as
+// training did, and says on log how many it filled.
+func (o *options) impute(d *dataset.Dataset, log io.Writer) error {
+	if o.imputer == nil {
+		return nil
+	}
+	n, err := o.imputer.Apply(d)
+	if err != nil {
+		return fmt.Errorf("filling missing values of %s with the checkpoint's imputer: %w", d.Name, err)
+	}
+	if n > 0 {
+		fmt.Fprintf(log, "eval: %d missing values of %s filled with their column's training %s (stored in %s)\n", n, d.Name, o.imputer.Kind, o.checkpoint)
+	}
+	return nil
 }
 
 // help is the -h text; its groups follow the README's task table.
@@ -117,9 +142,9 @@ func parseFlags(prog string, args []string, stdout io.Writer) (*options, error) 
 	fs.Float64Var(&o.percentile, "percentile", 99, "anomaly threshold: this percentile of the normal data's scores")
 	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the scored data, in (0, 0.5] (replaces -percentile)")
 	fs.StringVar(&o.score, "score", "", "anomaly score: recon (reconstruction error) or elbo (negative ELBO, VAE kinds) (default: the stored threshold's, else recon)")
-	fs.IntVar(&o.ocEpochs, "oneclass-epochs", 5, "anomaly-oneclass: training epochs per class")
+	fs.IntVar(&o.ocEpochs, "oneclass-epochs", 5, "anomaly-oneclass: training epochs per class (a table: about 2000 steps, sized from each class's rows, when not given)")
 	fs.StringVar(&o.ocScore, "oneclass-score", apps.OneClassRecon, "anomaly-oneclass: score ranking the test images: recon, ssim, elbo (vae kinds), latent (code density under a mixture fitted on the class's codes), or parts joined by + (each standardised on held-out images of the class)")
-	fs.IntVar(&o.batch, "batch", 128, "anomaly-oneclass: batch size")
+	fs.IntVar(&o.batch, "batch", 128, "anomaly-oneclass: batch size (a table: an eighth of each class's rows, 8 to 64, when not given)")
 	fs.Float64Var(&o.lr, "lr", 1e-3, "anomaly-oneclass: learning rate")
 	fs.IntVar(&o.knnK, "knn-k", 5, "features: k of the k-nearest-neighbour classifier")
 	fs.IntVar(&o.knnTrain, "knn-train", 0, "features: search at most N training samples in kNN (a seeded subset; 0: all)")
@@ -347,10 +372,13 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	if err != nil {
 		return nil, err
 	}
+	if o.imputer, err = loaded.Imputer(); err != nil {
+		return nil, err
+	}
 	if dataset.IsShardSource(o.data) {
 		return evaluateStream(ctx, o, log)
 	}
-	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+	splits, err := dataset.LoadWith(o.data, o.loadOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -371,6 +399,9 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		}
 		if err := apps.CheckShape(m, d); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", o.checkpoint, err)
+		}
+		if err := o.impute(d, log); err != nil {
+			return nil, err
 		}
 		if scaler != nil {
 			if err := scaler.Apply(d); err != nil {
@@ -401,8 +432,13 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 			todo = append(todo, "denoise")
 		}
 		todo = append(todo, "anomaly")
+		if ds.train != nil && (apps.IsImage(ds.train) || classes(ds.train) >= 2) {
+			// A table's codes as features are measured by how well they
+			// keep classes apart: nothing to measure with one class.
+			todo = append(todo, "features")
+		}
 		if ds.train != nil {
-			todo = append(todo, "features", "pca")
+			todo = append(todo, "pca")
 		}
 		if apps.IsVariational(m) && ds.train != nil {
 			todo = append(todo, "sample")
@@ -429,8 +465,18 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 		case "anomaly":
 			r, err = runAnomaly(o, loaded, ds, scaler)
 		case "anomaly-oneclass":
-			r, err = apps.OneClass(ctx, spec, ds.train, ds.scored, apps.OneClassConfig{
-				Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Score: o.ocScore, Log: log}, o.out)
+			cfg := apps.OneClassConfig{Epochs: o.ocEpochs, Batch: o.batch, LR: o.lr, Seed: o.seed, Score: o.ocScore, Log: log}
+			if models.IsTabular(spec.InputShape) {
+				// As train sizes a table's run: 5 epochs of 128 would be a
+				// handful of steps on a class of a few hundred rows.
+				if !o.given["oneclass-epochs"] {
+					cfg.Epochs = 0
+				}
+				if !o.given["batch"] {
+					cfg.Batch = 0
+				}
+			}
+			r, err = apps.OneClass(ctx, spec, ds.train, ds.scored, cfg, o.out)
 		case "features":
 			r, err = apps.Features(m, ds.train, ds.scored, apps.FeatureOptions{K: o.knnK, KNNTrain: o.knnTrain, Seed: o.seed}, o.out)
 		case "pca":
@@ -468,7 +514,7 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 // none can be had; that is an error only for the tasks that need it.
 func trainingData(o *options, loaded *train.Loaded, splits *dataset.Splits) (*dataset.Dataset, string, error) {
 	if o.trainData != "" {
-		sp, err := dataset.LoadWith(o.trainData, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+		sp, err := dataset.LoadWith(o.trainData, o.loadOptions())
 		if err != nil {
 			return nil, "", fmt.Errorf("-train-data: %w", err)
 		}
@@ -486,6 +532,10 @@ func trainingData(o *options, loaded *train.Loaded, splits *dataset.Splits) (*da
 		return nil, fmt.Sprintf("its training source %s cannot be read (%v); give -train-data", src.Data, err), nil
 	}
 	d.Name = src.Data + " (training split)"
+	if src.ValFrac == 0 {
+		// Trained on every row: there was no split to name.
+		d.Name = src.Data + " (all rows: trained with -val-frac 0)"
+	}
 	return d, "", nil
 }
 
@@ -510,13 +560,16 @@ func runAnomaly(o *options, loaded *train.Loaded, ds data, scaler *dataset.Scale
 		opt.Fixed = &train.Threshold{Value: o.threshold, Score: score}
 		opt.FixedFrom = "-threshold"
 	case o.normal != "":
-		sp, err := dataset.LoadWith(o.normal, dataset.LoadOptions{LabelColumn: o.labelColumn, Delimiter: o.comma})
+		sp, err := dataset.LoadWith(o.normal, o.loadOptions())
 		if err != nil {
 			return nil, fmt.Errorf("-normal: %w", err)
 		}
 		normal = sp.Train
 		if err := apps.CheckShape(m, normal); err != nil {
 			return nil, fmt.Errorf("-normal: %w", err)
+		}
+		if err := o.impute(normal, io.Discard); err != nil {
+			return nil, err
 		}
 		if scaler != nil {
 			if err := scaler.Apply(normal); err != nil {
@@ -551,4 +604,13 @@ func runAnomaly(o *options, loaded *train.Loaded, ds data, scaler *dataset.Scale
 	}
 	r.Notes = append(notes, r.Notes...)
 	return r, nil
+}
+
+// classes is the number of distinct labels of d (0 without labels).
+func classes(d *dataset.Dataset) int {
+	seen := map[int]bool{}
+	for _, l := range d.Labels {
+		seen[l] = true
+	}
+	return len(seen)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hourglass-ml/hourglass"
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 	"github.com/hourglass-ml/hourglass/models"
@@ -211,6 +213,31 @@ func TestCSVOutliers(t *testing.T) {
 	s2 := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-anomaly-label", "1", "-out", out)
 	assert.Equal(t, s["auroc"], s2["auroc"])
 	assert.Equal(t, s["auprc"], s2["auprc"])
+	// The score histogram counts every row, normal rows and anomalies apart,
+	// and the ROC and PR curves are drawn.
+	hist := s2["score_histogram"].(map[string]any)
+	assert.Equal(t, n+outliers, sumCounts(hist["counts"]))
+	assert.Equal(t, n, sumCounts(hist["normal"]))
+	assert.Equal(t, outliers, sumCounts(hist["anomalous"]))
+	for _, f := range []string{"scores.png", "roc.png", "pr.png"} {
+		assert.FileExists(t, filepath.Join(out, f))
+	}
+	// The per-feature summary: every column once, largest error first,
+	// shares summing to one, and the mean of flagged rows above the mean
+	// of all for the column that errs most.
+	fe := s2["feature_errors"].([]any)
+	require.Len(t, fe, 8)
+	var share float64
+	prev := math.Inf(1)
+	for _, e := range fe {
+		m := e.(map[string]any)
+		assert.LessOrEqual(t, m["mse"].(float64), prev)
+		prev = m["mse"].(float64)
+		share += m["share"].(float64)
+	}
+	assert.InDelta(t, 1, share, 1e-9)
+	top := fe[0].(map[string]any)
+	assert.Greater(t, top["flagged_mse"], top["mse"])
 
 	// The top-scored rows are the injected outliers, and each row names the
 	// features whose errors weigh most.
@@ -256,7 +283,24 @@ func TestCSVOutliers(t *testing.T) {
 	assert.NotContains(t, s, "auroc")
 	assert.EqualValues(t, 558, s["n_train"])
 	assert.Equal(t, csv+" (training split)", s["fitted_on"])
-	assert.FileExists(t, filepath.Join(dir, "all", "report.html"))
+	// A table's report has no pixel figures or pictures of rows, but the
+	// anomaly figures with the stored threshold, the score histogram and
+	// the per-feature errors.
+	for _, k := range []string{"psnr", "bce", "ssim", "pca_psnr"} {
+		assert.NotContains(t, s, k)
+	}
+	assert.Equal(t, n+outliers, sumCounts(s["score_histogram"].(map[string]any)["counts"]))
+	page, err := os.ReadFile(filepath.Join(dir, "all", "report.html"))
+	require.NoError(t, err)
+	for _, w := range []string{"<td>Anomaly threshold</td>", "Features by their share of the reconstruction error",
+		"<th>Mean squared error of flagged rows</th>", "rows right of the dashed threshold line are flagged"} {
+		assert.Contains(t, string(page), w)
+	}
+	for _, w := range []string{"Peak signal", "Left out: no normal class", "Rows marked input"} {
+		assert.NotContains(t, string(page), w)
+	}
+	firstFeature := s["feature_errors"].([]any)[0].(map[string]any)
+	assert.Regexp(t, fmt.Sprintf(`<tr><td>%s</td><td>%.4g</td><td>%.1f%%</td>`, firstFeature["feature"], firstFeature["mse"], 100*firstFeature["share"].(float64)), string(page))
 
 	// A new file scored with the saved model alone: no training data or
 	// normal rows at hand, the stored threshold flags.
@@ -370,4 +414,159 @@ func TestSampleOnAPlainAutoencoderDrawsFromTheMixture(t *testing.T) {
 	assert.Equal(t, 10.0, s["gmm_components"])
 	assert.Greater(t, s["gmm_test_loglik"].(float64), s["prior_test_loglik"].(float64))
 	assert.FileExists(t, filepath.Join(out, "samples.png"))
+}
+
+// sumCounts adds the counts of a histogram read back from JSON.
+func sumCounts(v any) int {
+	total := 0
+	for _, c := range v.([]any) {
+		total += int(c.(float64))
+	}
+	return total
+}
+
+// TestImpute trains with -impute median on a table with missing cells and
+// checks that eval and the Go API fill a new row's missing value with the
+// stored training median, as training did.
+func TestImpute(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "table.csv")
+	d := writeCSV(t, csv, 60, 0, 5)
+	raw, err := os.ReadFile(csv)
+	require.NoError(t, err)
+	lines := strings.Split(string(raw), "\n")
+	// Data row 2 loses x3, data row 5 x0.
+	for _, e := range []struct{ line, col int }{{2, 3}, {5, 0}} {
+		cells := strings.Split(lines[e.line], ",")
+		cells[e.col] = map[int]string{3: "", 0: "NA"}[e.col]
+		lines[e.line] = strings.Join(cells, ",")
+	}
+	require.NoError(t, os.WriteFile(csv, []byte(strings.Join(lines, "\n")), 0o644))
+	var present []float64
+	for i := range d.N {
+		if i != 1 {
+			present = append(present, float64(d.X[i*d.W+3]))
+		}
+	}
+	sort.Float64s(present)
+	median := (present[len(present)/2-1] + present[len(present)/2]) / 2 // 59 values: the middle one
+	if len(present)%2 == 1 {
+		median = present[len(present)/2]
+	}
+
+	var o, e bytes.Buffer
+	args := []string{"-data", csv, "-epochs", "4", "-val-frac", "0", "-out", filepath.Join(dir, "plain")}
+	require.Equal(t, 1, traincli.Run("train", args, &o, &e))
+	assert.Contains(t, e.String(), `line 3, column 4 ("x3"): missing value ""; remove the row, fill the value in, or pass -impute mean, median or zero`)
+	e.Reset()
+	require.Equal(t, 2, traincli.Run("train", append(args, "-impute", "mode"), &o, &e))
+	assert.Contains(t, e.String(), `-impute "mode": valid: mean, median, zero`)
+	e.Reset()
+	require.Equal(t, 2, traincli.Run("train", []string{"-data", csv, "-stream", "-impute", "median", "-out", filepath.Join(dir, "s")}, &o, &e))
+	assert.Contains(t, e.String(), "-impute median applies to data loaded whole")
+
+	e.Reset()
+	run := filepath.Join(dir, "run")
+	require.Equal(t, 0, traincli.Run("train", []string{"-data", csv, "-epochs", "4", "-val-frac", "0", "-impute", "median", "-out", run}, &o, &e), e.String())
+	assert.Contains(t, e.String(), "impute: 2 missing values filled with their column's training median (fitted on 60 rows)")
+	ck := filepath.Join(run, train.BestName)
+	loaded, err := train.LoadCheckpoint(ck)
+	require.NoError(t, err)
+	im, err := loaded.Imputer()
+	require.NoError(t, err)
+	require.NotNil(t, im)
+	assert.Equal(t, "median", im.Kind)
+	assert.InDelta(t, median, im.Fill[3], 1e-4)
+
+	// Eval reads the missing cells and fills them: every row is scored.
+	s := runJSON(t, "-checkpoint", ck, "-data", csv, "-task", "anomaly", "-out", filepath.Join(dir, "eval"))
+	assert.EqualValues(t, 60, s["n"])
+
+	// A row with x3 missing scores exactly as the same row with the stored
+	// median written in, from the CLI and from the Go API.
+	row := []float32{0.1, -0.2, 0.3, 0, 0.5, -0.1, 0.2, 0}
+	cells := func(x3 string) string {
+		return fmt.Sprintf("%g,%g,%g,%s,%g,%g,%g,%g", row[0], row[1], row[2], x3, row[4], row[5], row[6], row[7])
+	}
+	fresh := filepath.Join(dir, "new.csv")
+	require.NoError(t, os.WriteFile(fresh, []byte("x0,x1,x2,x3,x4,x5,x6,x7\n"+cells("?")+"\n"+cells(strconv.FormatFloat(float64(im.Fill[3]), 'g', -1, 32))+"\n"), 0o644))
+	code, stdout, stderr := runCmd("-checkpoint", ck, "-data", fresh, "-task", "anomaly", "-out", filepath.Join(dir, "new"), "-json")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "eval: 1 missing values of "+fresh+" filled with their column's training median")
+	assert.Contains(t, stdout, `"n":2`)
+	scores, err := os.ReadFile(filepath.Join(dir, "new", "scores.csv"))
+	require.NoError(t, err)
+	sl := strings.Split(strings.TrimSpace(string(scores)), "\n")
+	require.Len(t, sl, 3)
+	assert.Equal(t, strings.Split(sl[1], ",")[1], strings.Split(sl[2], ",")[1], "same score with the value missing and filled in")
+
+	m, err := hourglass.Load(ck)
+	require.NoError(t, err)
+	defer m.Close()
+	withNaN := slices.Clone(row)
+	withNaN[3] = float32(math.NaN())
+	filled := slices.Clone(row)
+	filled[3] = im.Fill[3]
+	got, err := m.Score(append(withNaN, filled...))
+	require.NoError(t, err)
+	assert.Equal(t, got[0], got[1])
+	cliScore, err := strconv.ParseFloat(strings.Split(sl[1], ",")[1], 64)
+	require.NoError(t, err)
+	assert.InEpsilon(t, cliScore, got[0], 1e-5, "the Go API scores as eval does")
+
+	// A model trained without -impute still refuses missing values.
+	complete := filepath.Join(dir, "complete.csv")
+	writeCSV(t, complete, 60, 0, 6)
+	plain := trainTable4(t, complete, filepath.Join(dir, "plain2"))
+	code, _, stderr = runCmd("-checkpoint", plain, "-data", fresh, "-task", "anomaly", "-out", filepath.Join(dir, "new2"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `line 2, column 4 ("x3"): missing value "?"`)
+	pm, err := hourglass.Load(plain)
+	require.NoError(t, err)
+	defer pm.Close()
+	_, err = pm.Score(withNaN)
+	assert.ErrorContains(t, err, "input sample 0, value 3: NaN is not a finite number (NaN for a missing value needs a model trained with -impute)")
+}
+
+// TestTableTrainedOnAllRows: a model trained with -val-frac 0 on normal
+// rows only; eval names what it fitted on without claiming a split, and
+// -task all leaves out kNN accuracy, which one class cannot measure.
+func TestTableTrainedOnAllRows(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "normal.csv")
+	writeCSV(t, csv, 80, 0, 8)
+	ck := trainTable4(t, csv, filepath.Join(dir, "run"))
+	test := filepath.Join(dir, "test.csv")
+	writeCSV(t, test, 30, 6, 8)
+	s := runJSON(t, "-checkpoint", ck, "-data", test, "-task", "all", "-anomaly-label", "1", "-out", filepath.Join(dir, "all"))
+	assert.Equal(t, csv+" (all rows: trained with -val-frac 0)", s["fitted_on"])
+	assert.EqualValues(t, 80, s["n_train"])
+	assert.EqualValues(t, 36, s["n"])
+	assert.Equal(t, test, s["data"])
+	assert.Contains(t, s, "pca_mse")
+	assert.Contains(t, s, "auroc")
+	assert.NotContains(t, s, "knn_accuracy")
+	code, stdout, stderr := runCmd("-checkpoint", ck, "-data", test, "-task", "pca", "-out", filepath.Join(dir, "pca"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "pca on "+test+", n=36 (fitted on "+csv+" (all rows: trained with -val-frac 0), n=80)")
+}
+
+// TestOneClassTable trains each class's model from scratch on a training
+// file and scores a separate test file, with the epochs and batch sized
+// from each class's rows as train sizes a table.
+func TestOneClassTable(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
+	writeCSV(t, trainCSV, 100, 40, 9)
+	writeCSV(t, testCSV, 40, 20, 9)
+	ck := trainTable4(t, trainCSV, filepath.Join(dir, "run"))
+	s := runJSON(t, "-checkpoint", ck, "-data", testCSV, "-train-data", trainCSV, "-task", "anomaly-oneclass", "-out", filepath.Join(dir, "oc"))
+	assert.EqualValues(t, 60, s["n"], "every row of the test file")
+	assert.EqualValues(t, 140, s["n_train"])
+	assert.Equal(t, trainCSV, s["fitted_on"])
+	// Class 0: 90 rows after the validation tenth, batches of 11, 9 steps an
+	// epoch: 223 epochs; class 1: 36 rows, batches of 8, 5 steps: 400.
+	assert.Equal(t, []any{223.0, 400.0}, s["oneclass_epochs_per_class"])
+	per := s["per_class_auroc"].([]any)
+	assert.Greater(t, per[0], 0.9, "the model of the plane's rows tells the off-plane rows apart")
 }

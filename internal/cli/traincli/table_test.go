@@ -60,11 +60,11 @@ func TestTableRun(t *testing.T) {
 		scale    string
 		lossKind string
 	}{
-		{"comma, default shape", ",", false, nil, "6-4-3-2", "sigmoid", "minmax", "mse"},
+		{"comma, default shape", ",", false, nil, "6-30-16-2", "sigmoid", "minmax", "mse"},
 		{"semicolon with BOM, hidden flag", ";", true, []string{"-hidden", "5", "-latent", "3"}, "6-5-3", "sigmoid", "minmax", "mse"},
-		{"tab, standard gives linear", "\t", false, []string{"-scale", "standard"}, "6-4-3-2", "linear", "standard", "mse"},
-		{"robust, vae", ",", false, []string{"-scale", "robust", "-model", "vae"}, "6-4-2", "linear", "robust", "mse"},
-		{"forced sigmoid", ",", false, []string{"-scale", "standard", "-output", "sigmoid"}, "6-4-3-2", "sigmoid", "standard", "mse"},
+		{"tab, standard gives linear", "\t", false, []string{"-scale", "standard"}, "6-30-16-2", "linear", "standard", "mse"},
+		{"robust, vae", ",", false, []string{"-scale", "robust", "-model", "vae"}, "6-30-2", "linear", "robust", "mse"},
+		{"forced sigmoid", ",", false, []string{"-scale", "standard", "-output", "sigmoid"}, "6-30-16-2", "sigmoid", "standard", "mse"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			csv := tableCSV(t, dir, strings.ReplaceAll(tc.name, " ", "_")+".csv", 120, tc.sep, tc.bom)

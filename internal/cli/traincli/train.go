@@ -63,7 +63,7 @@ var notInConfig = []string{"config", "resume", "out"}
 
 // runFixed are the flags a resumed run may not change: they fix the model,
 // the data, the validation split and every random draw.
-var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip", "stream", "buffer", "val-data"}
+var runFixed = []string{"data", "seed", "batch", "val-frac", "label-column", "scale", "clip", "impute", "stream", "buffer", "val-data"}
 
 type options struct {
 	fs      *flag.FlagSet
@@ -79,6 +79,7 @@ type options struct {
 	noPCA   bool
 	scale   string
 	clip    float64
+	impute  string
 	label   string
 	delim   string
 	comma   rune
@@ -113,7 +114,7 @@ var help = cli.Help{
 	Summary: "Trains an autoencoder and writes its checkpoints, metrics and a picture of\nreconstructions into a run directory, then prints the test error beside PCA's.",
 	Groups: []cli.Group{
 		{Title: "Model", Flags: []string{"model", "latent", "hidden", "output", "overcomplete", "init", "recon-loss", "noise", "noise-std", "noise-frac", "sparsity-l1", "sparsity-rho", "sparsity-beta", "beta"}},
-		{Title: "Data", Flags: []string{"data", "label-column", "delimiter", "val-frac", "scale", "clip", "no-pca"}},
+		{Title: "Data", Flags: []string{"data", "label-column", "delimiter", "val-frac", "scale", "clip", "impute", "no-pca"}},
 		{Title: "Data larger than memory (streamed shards)", Flags: []string{"stream", "buffer", "val-data"}},
 		{Title: "Anomaly threshold (stored in the checkpoints)", Flags: []string{"threshold-percentile", "contamination"}},
 		{Title: "Training", Flags: []string{"epochs", "batch", "lr", "seed", "device", "optimizer", "beta1", "beta2", "eps", "alpha", "momentum", "nesterov", "weight-decay", "clip-norm"}},
@@ -148,6 +149,7 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.Float64Var(&o.valFrac, "val-frac", 0.1, "fraction of the training data held out for validation (0: none; best is then the last epoch)")
 	fs.StringVar(&o.label, "label-column", "", "CSV column holding integer labels, left out of the features (default: \"label\" when the header has it; none: no label column)")
 	fs.StringVar(&o.delim, "delimiter", "auto", "CSV field separator: auto (detects , ; or tab), tab, or one character")
+	fs.StringVar(&o.impute, "impute", "", "fill missing CSV values (empty, NA, NaN, ?) with each column's training mean, median or zero, stored in the checkpoint for scoring (default: none, a missing value is an error)")
 	fs.Float64Var(&o.clip, "clip", 0, "clamp scaled values to [-clip, clip] at scoring time, so one column far outside its training range cannot dominate a score (0: off; stored in the checkpoint)")
 	fs.Float64Var(&o.thrPercentile, "threshold-percentile", 99, "anomaly threshold stored with the model: this percentile of the training rows' scores")
 	fs.Float64Var(&o.contamination, "contamination", 0, "anomaly threshold from the expected share of anomalies in the training data, in (0, 0.5] (replaces -threshold-percentile)")
@@ -346,6 +348,9 @@ func (o *options) check() error {
 		return err
 	}
 	o.comma = comma
+	if o.impute != "" && !slices.Contains(dataset.ImputeKinds(), o.impute) {
+		return fmt.Errorf("-impute %q: valid: %s (or leave it out: missing values are then an error)", o.impute, strings.Join(dataset.ImputeKinds(), ", "))
+	}
 	if !slices.Contains(append(dataset.ScalerKinds(), "auto"), o.scale) {
 		return fmt.Errorf("-scale %q: valid: auto, %s", o.scale, strings.Join(dataset.ScalerKinds(), ", "))
 	}
@@ -390,6 +395,8 @@ func (o *options) checkStreaming() error {
 		return fmt.Errorf("-label-column %q applies to data loaded whole: CSV shards leave out a column named label and read every other column as a feature", o.label)
 	case o.delim != "auto" && o.delim != ",":
 		return fmt.Errorf("-delimiter %q applies to data loaded whole: CSV shards are comma-separated", o.delim)
+	case o.impute != "":
+		return fmt.Errorf("-impute %s applies to data loaded whole: shards must hold no missing values (fill them when writing the shards)", o.impute)
 	case o.scale == "robust" || o.scale == "global":
 		return fmt.Errorf("-scale %s needs the data loaded whole (a median, or one divisor over every value); streamed training takes minmax, standard or none (auto: minmax, or none for pictures in [0,1])", o.scale)
 	}
@@ -500,24 +507,19 @@ func Run(prog string, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// tableSteps is about how many optimizer steps a table trains for when
-// -epochs is not given: the image default of 20 epochs is a handful of
-// steps on a few hundred rows.
-const tableSteps = 2000
-
 // tableDefaults sizes the batch and the epochs the user did not give for a
 // table of n training rows: batches of an eighth of the rows (8 to 64) and
-// about tableSteps steps (20 to 500 epochs), writing only the last and
+// about train.TableSteps steps (20 to 500 epochs), writing only the last and
 // best checkpoints then. It returns a note saying what it chose, or "".
 func (o *options) tableDefaults(n int) string {
 	var chose []string
 	if !o.explicit["batch"] {
-		o.batch = min(max(n/8, 8), 64, n)
+		o.batch = train.TableBatch(n)
 		chose = append(chose, fmt.Sprintf("-batch %d", o.batch))
 	}
 	if !o.explicit["epochs"] {
 		perEpoch := (n + o.batch - 1) / o.batch
-		o.epochs = min(max((tableSteps+perEpoch-1)/perEpoch, 20), 500)
+		o.epochs = train.TableEpochs(n, o.batch)
 		chose = append(chose, fmt.Sprintf("-epochs %d (about %d steps)", o.epochs, o.epochs*perEpoch))
 		if !o.explicit["save-every"] {
 			o.saveEvery = 0
@@ -556,6 +558,7 @@ type runData struct {
 	trainN   int
 
 	scaler              *dataset.Scaler
+	imputer             *dataset.Imputer // -impute, fitted on the training split
 	scaleKind, scaleWhy string
 	unitRange           bool
 	// thrRows are the (scaled) training rows the threshold is fitted on,
@@ -566,8 +569,8 @@ type runData struct {
 }
 
 // loadWhole loads -data into memory and splits off -val-frac for validation.
-func loadWhole(o *options) (*runData, error) {
-	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma})
+func loadWhole(o *options, log io.Writer) (*runData, error) {
+	splits, err := dataset.LoadWith(o.data, dataset.LoadOptions{LabelColumn: o.label, Delimiter: o.comma, Missing: o.impute != ""})
 	if err != nil {
 		return nil, err
 	}
@@ -585,6 +588,10 @@ func loadWhole(o *options) (*runData, error) {
 	case test == nil:
 		test, evalOn = trainSet, "training data (no test or validation split: -val-frac 0)"
 	}
+	imputer, err := fitImputer(o, log, trainSet, valSet, test)
+	if err != nil {
+		return nil, err
+	}
 	unitRange := dataset.InUnitRange(trainSet) // before scaling: decides "none"
 	scaler, scaleKind, scaleWhy, err := fitScaler(o, trainSet, valSet, test)
 	if err != nil {
@@ -597,7 +604,7 @@ func loadWhole(o *options) (*runData, error) {
 	}
 	return &runData{name: all.Name, trainSet: trainSet, valSet: valSet, test: test, evalOn: evalOn,
 		labels: dataset.LabelSummary(all), shape: []int{trainSet.C, trainSet.H, trainSet.W}, trainN: trainSet.N,
-		scaler: scaler, scaleKind: scaleKind, scaleWhy: scaleWhy, unitRange: unitRange,
+		scaler: scaler, imputer: imputer, scaleKind: scaleKind, scaleWhy: scaleWhy, unitRange: unitRange,
 		thrRows: trainSet.Head(thresholdRows), pcaRows: trainSet}, nil
 }
 
@@ -744,10 +751,19 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 			return nil, err
 		}
 		defer d.stream.Close()
-	} else if d, err = loadWhole(o); err != nil {
+	} else if d, err = loadWhole(o, log); err != nil {
 		return nil, err
 	}
 	trainSet, valSet, test, scaler := d.trainSet, d.valSet, d.test, d.scaler
+	o.spec.Rows = d.trainN
+	if o.loaded != nil && o.spec.Hidden == "" && models.IsTabular(o.loaded.Model.Spec().InputShape) {
+		// A run started under another default width keeps its network.
+		var widths []string
+		for _, w := range o.loaded.Model.Spec().Hidden {
+			widths = append(widths, strconv.Itoa(w))
+		}
+		o.spec.Hidden = strings.Join(widths, ",")
+	}
 	spec, err := o.spec.SpecFor(d.shape, o.seed, d.unitRange)
 	if err != nil {
 		return nil, err
@@ -827,6 +843,11 @@ func trainAndReport(ctx context.Context, o *options, log io.Writer) (_ *summary,
 	cfg.Meta = map[string]string{train.MetaConfig: string(stored)}
 	if scaler != nil {
 		if cfg.Meta[train.MetaScaler], err = train.EncodeMeta(scaler); err != nil {
+			return nil, err
+		}
+	}
+	if d.imputer != nil {
+		if cfg.Meta[train.MetaImputer], err = train.EncodeMeta(d.imputer); err != nil {
 			return nil, err
 		}
 	}
@@ -1068,14 +1089,44 @@ func fitScaler(o *options, sets ...*dataset.Dataset) (sc *dataset.Scaler, kind, 
 	return sc, kind, why, nil
 }
 
+// fitImputer fits the -impute policy on the training split (sets[0]) and
+// fills every split with it, before any scaler sees the data; it says on
+// log how many values it filled. Without -impute it returns nil.
+func fitImputer(o *options, log io.Writer, sets ...*dataset.Dataset) (*dataset.Imputer, error) {
+	if o.impute == "" {
+		return nil, nil
+	}
+	im, err := dataset.FitImputer(o.impute, sets[0])
+	if err != nil {
+		return nil, fmt.Errorf("-impute: %w", err)
+	}
+	seen := map[*dataset.Dataset]bool{}
+	filled := 0
+	for _, d := range sets {
+		if d == nil || seen[d] {
+			continue
+		}
+		seen[d] = true
+		n, err := im.Apply(d)
+		if err != nil {
+			return nil, fmt.Errorf("-impute: %w", err)
+		}
+		filled += n
+	}
+	fmt.Fprintf(log, "impute: %d missing values filled with their column's training %s (fitted on %d rows)\n", filled, o.impute, sets[0].N)
+	return im, nil
+}
+
 // TrainingSource is the data a run trained on, as its checkpoint's stored
 // configuration says: the eval command fits what it needs (PCA, kNN, a
 // threshold) on it rather than on the data it scores.
 type TrainingSource struct {
 	Data, LabelColumn string
 	Delimiter         rune
-	ValFrac           float64
-	Seed              uint64
+	// Missing: the run imputed missing values, so they are read as NaN.
+	Missing bool
+	ValFrac float64
+	Seed    uint64
 	// Streamed says the run streamed Data's shards rather than load them.
 	Streamed bool
 }
@@ -1100,7 +1151,7 @@ func StoredSource(l *train.Loaded) (*TrainingSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, ValFrac: o.valFrac, Seed: o.seed, Streamed: streams(o.data, o.stream)}, nil
+	return &TrainingSource{Data: o.data, LabelColumn: o.label, Delimiter: comma, Missing: o.impute != "", ValFrac: o.valFrac, Seed: o.seed, Streamed: streams(o.data, o.stream)}, nil
 }
 
 // Load reads the source and returns the training split exactly as the run
@@ -1110,7 +1161,7 @@ func (s *TrainingSource) Load() (*dataset.Dataset, error) {
 	if s.Streamed {
 		return nil, fmt.Errorf("the run streamed the shards of %s, which are not loaded whole", s.Data)
 	}
-	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter})
+	splits, err := dataset.LoadWith(s.Data, dataset.LoadOptions{LabelColumn: s.LabelColumn, Delimiter: s.Delimiter, Missing: s.Missing})
 	if err != nil {
 		return nil, err
 	}
