@@ -254,25 +254,15 @@ func ROCCurve(scores []float64, positive []bool) (fpr, tpr []float64, err error)
 // tied scores forming one threshold. It errors when only one class is
 // present, lengths differ or a score is NaN.
 func AUPRC(scores []float64, positive []bool) (float64, error) {
-	pos, _, err := checkBinary(scores, positive)
+	recall, precision, err := PRCurve(scores, positive)
 	if err != nil {
 		return 0, fmt.Errorf("AUPRC: %w", err)
 	}
-	idx := descending(scores)
-	var ap, prevRecall float64
-	tp, seen := 0, 0
-	for i := 0; i < len(idx); {
-		j := i
-		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
-			if positive[idx[j]] {
-				tp++
-			}
-			seen++
-		}
-		recall := float64(tp) / float64(pos)
-		ap += (recall - prevRecall) * float64(tp) / float64(seen)
-		prevRecall = recall
-		i = j
+	// Σ (R_i − R_{i−1})·P_i over the curve's points; PRCurve's leading
+	// recall-0 point adds nothing.
+	var ap float64
+	for i := 1; i < len(recall); i++ {
+		ap += (recall[i] - recall[i-1]) * precision[i]
 	}
 	return ap, nil
 }
