@@ -124,13 +124,7 @@ func Train(ctx context.Context, data *Dataset, cfg Config) (*Model, *History, er
 	// The threshold is fitted after training through the model's own
 	// scaling, so it needs the training rows as they came.
 	rawTrain := append([]float32(nil), trainSet.X...)
-	scale := cfg.Scale
-	if scale == "" {
-		scale = "minmax"
-		if data.H > 1 {
-			scale = "none"
-		}
-	}
+	scale := cfg.scaleFor(data.H)
 	var sc *dataset.Scaler
 	meta := map[string]string{}
 	if scale != "none" {
@@ -182,13 +176,7 @@ func TrainShards(ctx context.Context, source string, val *Dataset, cfg Config) (
 	defer st.Close()
 	c, h, w := st.Shape()
 	valSet := val.Head(val.N) // a copy: val stays as given
-	scale := cfg.Scale
-	if scale == "" {
-		scale = "minmax"
-		if h > 1 {
-			scale = "none"
-		}
-	}
+	scale := cfg.scaleFor(h)
 	var sc *dataset.Scaler
 	var src dataset.BatchSource = st
 	meta := map[string]string{}
@@ -217,6 +205,18 @@ func TrainShards(ctx context.Context, source string, val *Dataset, cfg Config) (
 		return nil, nil, fmt.Errorf("train: %w", err)
 	}
 	return finish(cfg, res, newModel(mm, sc, meta), sample.X)
+}
+
+// scaleFor is the scaling to fit for samples of height h: cfg.Scale, or by
+// default none for pictures (h > 1) and minmax for table rows.
+func (c Config) scaleFor(h int) string {
+	switch {
+	case c.Scale != "":
+		return c.Scale
+	case h > 1:
+		return "none"
+	}
+	return "minmax"
 }
 
 // newRun builds the model cfg describes for rows training samples of

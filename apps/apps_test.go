@@ -222,11 +222,7 @@ func TestSampleFallback(t *testing.T) {
 
 func TestVAESampleAndNegELBO(t *testing.T) {
 	f := getFixture(t)
-	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
-	require.NoError(t, err)
-	spec.InitSeed = 3
-	m, err := models.New(spec)
-	require.NoError(t, err)
+	m := untrainedVAE(t)
 	r, err := Sample(m, f.train, f.test, 1, t.TempDir())
 	require.NoError(t, err)
 	assert.Len(t, r.Images, 2)
@@ -506,11 +502,7 @@ func TestJSONDropsNaN(t *testing.T) {
 
 func TestImportanceBoundTightensWithK(t *testing.T) {
 	f := getFixture(t)
-	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
-	require.NoError(t, err)
-	spec.InitSeed = 3
-	m, err := models.New(spec)
-	require.NoError(t, err)
+	m := untrainedVAE(t)
 	d := f.test.Head(100)
 	var prev float64
 	for i, k := range []int{1, 5, 50} {
@@ -532,17 +524,13 @@ func TestImportanceBoundTightensWithK(t *testing.T) {
 		}
 		prev = bound
 	}
-	_, err = ImportanceBound(m, d, 0, 1)
+	_, err := ImportanceBound(m, d, 0, 1)
 	assert.ErrorContains(t, err, "k=0")
 }
 
 func TestReconReportsTheBoundForVariationalKinds(t *testing.T) {
 	f := getFixture(t)
-	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
-	require.NoError(t, err)
-	spec.InitSeed = 3
-	m, err := models.New(spec)
-	require.NoError(t, err)
+	m := untrainedVAE(t)
 	d := f.test.Head(20)
 	r, err := Recon(m, d, t.TempDir())
 	require.NoError(t, err)
@@ -554,4 +542,16 @@ func TestReconReportsTheBoundForVariationalKinds(t *testing.T) {
 	plain, err := Recon(f.model, d, t.TempDir())
 	require.NoError(t, err)
 	assert.NotContains(t, plain.Figures, "neg_log_lik_iwae")
+}
+
+// untrainedVAE is the default VAE for 28×28 pictures with fixed initial
+// weights (seed 3), untrained.
+func untrainedVAE(t *testing.T) models.Model {
+	t.Helper()
+	spec, err := models.DefaultSpec("vae", []int{1, 28, 28}, 0)
+	require.NoError(t, err)
+	spec.InitSeed = 3
+	m, err := models.New(spec)
+	require.NoError(t, err)
+	return m
 }

@@ -362,6 +362,11 @@ type data struct {
 }
 
 func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) {
+	if dataset.IsShardSource(o.data) {
+		// Shards are scored streaming by the Go API's model, which reads the
+		// checkpoint itself.
+		return evaluateStream(ctx, o, log)
+	}
 	loaded, err := train.LoadCheckpoint(o.checkpoint)
 	if err != nil {
 		return nil, err
@@ -374,9 +379,6 @@ func evaluate(ctx context.Context, o *options, log io.Writer) (*summary, error) 
 	}
 	if o.imputer, err = loaded.Imputer(); err != nil {
 		return nil, err
-	}
-	if dataset.IsShardSource(o.data) {
-		return evaluateStream(ctx, o, log)
 	}
 	splits, err := dataset.LoadWith(o.data, o.loadOptions())
 	if err != nil {

@@ -75,7 +75,7 @@ func evaluateStream(ctx context.Context, o *options, log io.Writer) (*summary, e
 	if t.Score != "" && t.Score != m.ScoreName() {
 		return nil, fmt.Errorf("the threshold %s is on the %s score, but the model scores by %s; give -threshold on the %s score", from, t.Score, m.ScoreName(), m.ScoreName())
 	}
-	r, err := scoreStream(ctx, m, st, t.Value, filepath.Join(o.out, "scores.csv"), m.ScoreName() == "elbo")
+	r, err := scoreStream(ctx, m, st, t.Value, filepath.Join(o.out, "scores.csv"))
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func evaluateStream(ctx context.Context, o *options, log io.Writer) (*summary, e
 // scoreStream writes index,score,anomaly for every row of st to path and
 // returns the figures: n, flagged, their share, and the scores' mean and
 // maximum.
-func scoreStream(ctx context.Context, m *hourglass.Model, st *dataset.Stream, threshold float64, path string, elbo bool) (_ *apps.Result, err error) {
+func scoreStream(ctx context.Context, m *hourglass.Model, st *dataset.Stream, threshold float64, path string) (_ *apps.Result, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".scores-*.csv")
 	if err != nil {
 		return nil, fmt.Errorf("writing scores: %w", err)
@@ -99,8 +99,8 @@ func scoreStream(ctx context.Context, m *hourglass.Model, st *dataset.Stream, th
 		}
 	}()
 	w := bufio.NewWriter(tmp)
-	col := "recon_error"
-	if elbo {
+	col := "recon_error" // scores.csv's column names, as apps.Anomaly writes them
+	if m.ScoreName() == "elbo" {
 		col = "neg_elbo"
 	}
 	fmt.Fprintf(w, "index,%s,anomaly\n", col)
