@@ -18,6 +18,10 @@ var benchShapes = []struct {
 	{"dX_256x784x128_NT", false, true, 256, 784, 128, 128, 128},
 	{"fwd_256x784x128", false, false, 256, 784, 128, 128, 784},
 	{"small_256x32x64", false, false, 256, 32, 64, 64, 32},
+	// The VAE's at batch 128: decoder forward h·W4, its dX = dz·W4ᵀ and dW4 = hᵀ·dz.
+	{"vae_fwd_128x784x400", false, false, 128, 784, 400, 400, 784},
+	{"vae_dX_128x400x784_NT", false, true, 128, 400, 784, 784, 784},
+	{"vae_dW_400x784x128_TN", true, false, 400, 784, 128, 400, 784},
 }
 
 func BenchmarkSgemm(b *testing.B) {

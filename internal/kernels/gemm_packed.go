@@ -4,7 +4,6 @@ package kernels
 
 import (
 	"runtime"
-	"sync"
 )
 
 // GEMM driver around an MR×NR register-tile micro-kernel (assembly on amd64).
@@ -36,13 +35,12 @@ type gemmKernel struct {
 type Scratch struct {
 	a, b []float32
 	// tile holds each worker's edge tile (maxTile floats a worker), and
-	// blk and wg the call's block state: in the Scratch rather than on the
-	// stack they do not escape to the heap on every call (a tile passed to
-	// the kernel through a function value does), which kept conv scoring's
-	// heap growing by 1 KiB per product.
+	// blk the call's block state: in the Scratch rather than on the stack
+	// they do not escape to the heap on every call (a tile passed to the
+	// kernel through a function value does), which kept conv scoring's heap
+	// growing by 1 KiB per product.
 	tile []float32
 	blk  gemmBlock
-	wg   sync.WaitGroup
 }
 
 func (ws *Scratch) grow(buf *[]float32, n int) []float32 {
@@ -97,35 +95,22 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 			g.tiles(0, mPanels, 0, nPanels, tiles)
 			continue
 		}
-		wg := &ws.wg
 		if nPanels >= workers {
-			// Split column panels: each worker packs and uses only its own.
+			// Split column panels: each chunk packs and uses only its own.
 			per := (nPanels + workers - 1) / workers
-			for w, lo := 1, per; lo < nPanels; w, lo = w+1, lo+per {
-				wg.Add(1)
-				go func(lo, hi int, tile []float32) {
-					defer wg.Done()
-					g.packB(lo, hi)
-					g.tiles(0, mPanels, lo, hi, tile)
-				}(lo, min(lo+per, nPanels), tiles[w*maxTile:(w+1)*maxTile])
-			}
-			g.packB(0, min(per, nPanels))
-			g.tiles(0, mPanels, 0, min(per, nPanels), tiles)
-			wg.Wait()
+			parallelChunks((nPanels+per-1)/per, func(w int) {
+				lo, hi := w*per, min((w+1)*per, nPanels)
+				g.packB(lo, hi)
+				g.tiles(0, mPanels, lo, hi, tiles[w*maxTile:(w+1)*maxTile])
+			})
 			continue
 		}
 		// Few, narrow column panels: pack B once, split row panels.
 		g.packB(0, nPanels)
 		per := (mPanels + workers - 1) / workers
-		for w, lo := 1, per; lo < mPanels; w, lo = w+1, lo+per {
-			wg.Add(1)
-			go func(lo, hi int, tile []float32) {
-				defer wg.Done()
-				g.tiles(lo, hi, 0, nPanels, tile)
-			}(lo, min(lo+per, mPanels), tiles[w*maxTile:(w+1)*maxTile])
-		}
-		g.tiles(0, min(per, mPanels), 0, nPanels, tiles)
-		wg.Wait()
+		parallelChunks((mPanels+per-1)/per, func(w int) {
+			g.tiles(w*per, min((w+1)*per, mPanels), 0, nPanels, tiles[w*maxTile:(w+1)*maxTile])
+		})
 	}
 }
 

@@ -3,30 +3,151 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // ParallelMinWork is the element count below which splitting a pass across
-// goroutines costs more than it saves (~1 µs per goroutine hand-off).
+// goroutines costs more than it saves (~1 µs per hand-off to a spinning
+// worker).
 const ParallelMinWork = 1 << 15
+
+// maxWorkers caps the goroutines one call uses.
+const maxWorkers = 8
 
 // ParallelFor splits [0, n) into contiguous chunks across up to GOMAXPROCS
 // goroutines when work (elements touched) is large enough, else runs inline.
+// Chunk boundaries depend only on n and GOMAXPROCS, so a result never
+// depends on which goroutine ran which chunk.
 func ParallelFor(n, work int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if work < ParallelMinWork || workers < 2 || n < 2 {
+	workers := min(runtime.GOMAXPROCS(0), n, maxWorkers)
+	if work < ParallelMinWork || workers < 2 {
 		fn(0, n)
 		return
 	}
-	workers = min(workers, n, 8)
 	per := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := per; lo < n; lo += per {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+per, n))
+	chunks := (n + per - 1) / per
+	parallelChunks(chunks, func(i int) { fn(i*per, min((i+1)*per, n)) })
+}
+
+// parallelChunks runs fn(0) … fn(chunks-1), on the process's worker pool
+// when it is free and inline otherwise (a nested or concurrent call).
+func parallelChunks(chunks int, fn func(i int)) {
+	if chunks < 2 || runtime.GOMAXPROCS(0) < 2 || !workPool.mu.TryLock() {
+		for i := range chunks {
+			fn(i)
+		}
+		return
 	}
-	fn(0, min(per, n))
-	wg.Wait()
+	defer workPool.mu.Unlock()
+	workPool.run(chunks, fn)
+}
+
+// workPool is the one piece of process-wide state in this package: the
+// goroutines that run the other chunks of a parallel call. They stay awake,
+// spinning, for spinFor after their last chunk and only then park. A parked
+// goroutine on the virtual machines this runs on takes 100–200 µs to wake
+// (measured: `go` of a goroutine while the other core idles), as long as half
+// of a mid-size GEMM takes to compute, so a pool that parks at once — or a
+// fresh goroutine per call, as before — ran the deep and VAE models' products
+// on one core. A caller never waits for a worker to wake: it claims chunks
+// itself from the same counter, so a late worker finds nothing left to do.
+var workPool pool
+
+// spinFor is how long a worker spins for the next call before it parks:
+// longer than the serial stretch between two products of a training step,
+// short enough that an idle process stops using the core at once.
+const spinFor = 2 * time.Millisecond
+
+type pool struct {
+	mu      sync.Mutex // held by the caller of the one call in flight
+	once    sync.Once
+	job     atomic.Pointer[job]
+	workers []*worker
+}
+
+type worker struct {
+	sleeping atomic.Bool
+	wake     chan struct{} // one token wakes a parked worker
+}
+
+// job is one parallel call: chunks claimed through next, counted in done.
+type job struct {
+	fn     func(i int)
+	chunks int32
+	next   atomic.Int32
+	done   atomic.Int32
+}
+
+func (p *pool) start() {
+	n := min(runtime.NumCPU(), maxWorkers) - 1
+	p.workers = make([]*worker, n)
+	for i := range p.workers {
+		w := &worker{wake: make(chan struct{}, 1)}
+		p.workers[i] = w
+		go p.loop(w)
+	}
+}
+
+func (p *pool) run(chunks int, fn func(i int)) {
+	p.once.Do(p.start)
+	j := &job{fn: fn, chunks: int32(chunks)}
+	p.job.Store(j)
+	helpers := min(chunks-1, len(p.workers), runtime.GOMAXPROCS(0)-1)
+	for _, w := range p.workers[:max(helpers, 0)] {
+		if w.sleeping.Load() {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	j.work()
+	for spins := 0; j.done.Load() < j.chunks; spins++ {
+		if spins%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+	p.job.Store(nil)
+}
+
+// work claims and runs chunks until none is left.
+func (j *job) work() {
+	for {
+		i := j.next.Add(1) - 1
+		if i >= j.chunks {
+			return
+		}
+		j.fn(int(i))
+		j.done.Add(1)
+	}
+}
+
+func (p *pool) loop(w *worker) {
+	idle := time.Now()
+	for spins := 0; ; spins++ {
+		if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
+			j.work()
+			idle, spins = time.Now(), 0
+			continue
+		}
+		if spins%64 != 63 {
+			continue
+		}
+		if runtime.GOMAXPROCS(0) > 1 && time.Since(idle) < spinFor {
+			runtime.Gosched()
+			continue
+		}
+		// Park. Publishing sleeping before the last look at the job means a
+		// caller either sees the flag and sends a token, or this look sees
+		// its job.
+		w.sleeping.Store(true)
+		if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
+			w.sleeping.Store(false)
+			continue
+		}
+		<-w.wake
+		w.sleeping.Store(false)
+		idle, spins = time.Now(), 0
+	}
 }

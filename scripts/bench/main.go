@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -69,8 +70,17 @@ func main() {
 	flag.StringVar(&o.build, "build", "purego", "label of this build")
 	flag.StringVar(&o.commit, "commit", "", "commit label to record")
 	peak := flag.Bool("peak", false, "measure the GEMM kernel's peak GFLOP/s on a large square product instead")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (what docs/performance.md reads the bounds from)")
 	flag.Parse()
 	var err error
+	if *cpuProfile != "" {
+		stop, perr := startProfile(*cpuProfile)
+		if perr != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", perr)
+			os.Exit(1)
+		}
+		defer stop()
+	}
 	if *peak {
 		err = runPeak(o)
 	} else {
@@ -80,6 +90,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// startProfile starts a CPU profile into path and returns what stops it.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // inferBatch is the scoring batch size the peer uses too.

@@ -1,0 +1,105 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fill writes i+1 into every element through ParallelFor and reports the
+// chunks it ran, so a test can check coverage and the chunk boundaries.
+func fill(n, work int) ([]int, [][2]int) {
+	out := make([]int, n)
+	var mu sync.Mutex
+	var chunks [][2]int
+	ParallelFor(n, work, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] += i + 1
+		}
+		mu.Lock()
+		chunks = append(chunks, [2]int{lo, hi})
+		mu.Unlock()
+	})
+	return out, chunks
+}
+
+func TestParallelForCoversEveryIndexOnce(t *testing.T) {
+	cases := []struct {
+		name     string
+		n, work  int
+		parallel bool
+	}{
+		{"small work runs inline", 1000, 10, false},
+		{"one element", 1, 1 << 20, false},
+		{"large work splits", 1000, 1 << 20, true},
+		{"odd length", 1001, 1 << 20, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, chunks := fill(c.n, c.work)
+			for i, v := range out {
+				require.Equal(t, i+1, v, "index %d", i)
+			}
+			if c.parallel && runtime.GOMAXPROCS(0) > 1 {
+				assert.Greater(t, len(chunks), 1)
+			} else {
+				assert.Equal(t, [][2]int{{0, c.n}}, chunks)
+			}
+		})
+	}
+}
+
+// Many goroutines at once, some nesting a parallel call inside a chunk: one
+// call holds the pool, the others run inline, and every result is whole.
+func TestParallelForConcurrentAndNested(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 50 {
+				n := 500 + g*37 + r
+				sums := make([]int, n)
+				ParallelFor(n, 1<<20, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						inner, _ := fill(8, 1<<20)
+						sums[i] = inner[7] + i
+					}
+				})
+				for i, v := range sums {
+					if v != 8+i {
+						errs <- "wrong sum"
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
+
+// A parked worker is woken by the next call; with GOMAXPROCS 1 everything
+// runs inline.
+func TestParallelForAfterWorkersPark(t *testing.T) {
+	out, _ := fill(4096, 1<<20)
+	require.Equal(t, 4096, out[4095])
+	time.Sleep(3 * spinFor) // the workers park
+	out, _ = fill(4096, 1<<20)
+	assert.Equal(t, 4096, out[4095])
+	assert.Equal(t, 1, out[0])
+
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	out, chunks := fill(4096, 1<<20)
+	assert.Equal(t, [][2]int{{0, 4096}}, chunks)
+	assert.Equal(t, 2048, out[2047])
+}
