@@ -104,7 +104,7 @@ func (p *pool) run(chunks int, fn func(i int)) {
 	}
 	j.work()
 	for spins := 0; j.done.Load() < j.chunks; spins++ {
-		if spins%64 == 63 {
+		if spins%1024 == 1023 {
 			runtime.Gosched()
 		}
 	}
@@ -125,17 +125,26 @@ func (j *job) work() {
 
 func (p *pool) loop(w *worker) {
 	idle := time.Now()
-	for spins := 0; ; spins++ {
+	for {
 		if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
 			j.work()
-			idle, spins = time.Now(), 0
+			idle = time.Now()
 			continue
 		}
-		if spins%64 != 63 {
+		// Look again for a while before the clock and the scheduler are
+		// consulted: both take locks the caller's goroutine needs too.
+		found := false
+		for range 1024 {
+			if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
+				found = true
+				break
+			}
+		}
+		if found {
 			continue
 		}
-		if runtime.GOMAXPROCS(0) > 1 && time.Since(idle) < spinFor {
-			runtime.Gosched()
+		if time.Since(idle) < spinFor {
+			runtime.Gosched() // let any other goroutine have this core
 			continue
 		}
 		// Park. Publishing sleeping before the last look at the job means a
@@ -148,6 +157,6 @@ func (p *pool) loop(w *worker) {
 		}
 		<-w.wake
 		w.sleeping.Store(false)
-		idle, spins = time.Now(), 0
+		idle = time.Now()
 	}
 }
