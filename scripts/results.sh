@@ -39,7 +39,12 @@ run() {
   start=$(date +%s)
   "$bin" "$@" -json > "$dir/$name.json" 2> "$dir/$name.log"
   end=$(date +%s)
-  python3 - "$name" "$((end - start))" "$dir/$name.json" "hourglass $*" >> "$log" <<'PY'
+  record "$name" "$((end - start))" "hourglass $*"
+}
+
+# record NAME SECONDS COMMAND: appends a finished run's $dir/NAME.json.
+record() {
+  python3 - "$1" "$2" "$dir/$1.json" "$3" >> "$log" <<'PY'
 import json, sys
 name, secs, path, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 print(json.dumps({"name": name, "cmd": cmd, "seconds": secs, "result": json.load(open(path))}))
@@ -74,6 +79,17 @@ if want vae; then
   for s in 1 2 3; do
     run "vae-all-s$s" train -model vae -data fashion-mnist -epochs 10 -batch 128 -seed "$s" -val-frac 0 -out "$dir/vae-all-s$s"
   done
+  # PyTorch's figure for the same recipe (pytorch/examples' VAE), where
+  # Debian's python3-torch is installed.
+  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    for s in 1 2 3; do
+      start=$(date +%s)
+      /usr/bin/python3 scripts/vae-peer.py --seed "$s" > "$dir/vae-peer-s$s.json"
+      record "vae-peer-s$s" "$(( $(date +%s) - start ))" "/usr/bin/python3 scripts/vae-peer.py --seed $s"
+    done
+  else
+    echo "results: python3-torch missing: PyTorch's VAE figure (vae-peer) skipped" >&2
+  fi
 fi
 if want oneclass; then
   # anomaly-oneclass takes only the kind and code size from its checkpoint
@@ -98,6 +114,8 @@ for r in rows:
         fig = "test MSE %.5f vs PCA %.5f (same code size)" % (res["test_mse"], res.get("pca_mse") or float("nan"))
     elif "test_loss" in res:
         fig = "test −ELBO %.2f nats" % res["test_loss"]
+    elif "test_neg_elbo" in res:
+        fig = "PyTorch test −ELBO %.2f nats" % res["test_neg_elbo"]
     elif "neg_log_lik_iwae" in res:
         fig = "−log p̂_%d %.2f, one-draw −ELBO %.2f nats" % (res["iwae_k"], res["neg_log_lik_iwae"], res["neg_elbo_mc"])
     elif "knn_accuracy" in res:
@@ -119,6 +137,7 @@ agg("sample-s", "test_mse")
 agg("vae-s", "test_loss")
 agg("vae-split-s", "test_loss")
 agg("vae-all-s", "test_loss")
+agg("vae-peer-s", "test_neg_elbo")
 agg("vae-s", "neg_log_lik_iwae", "-iwae")
 agg("oneclass-s", "mean_auroc")
 PY

@@ -3,6 +3,8 @@
 package kernels
 
 import (
+	"time"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -14,6 +16,11 @@ func BLASBackend() string {
 	}
 	return "pure Go: gonum native"
 }
+
+// spinFor is how long a pool worker spins for the next call before it
+// parks: longer than the serial stretch between two products of a training
+// step, short enough that an idle process stops using the core at once.
+const spinFor = 2 * time.Millisecond
 
 // SerialBLAS runs fn, which calls sgemm from several goroutines at once; the
 // Go kernel needs nothing for that (see gemm_openblas.go).

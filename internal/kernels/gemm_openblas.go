@@ -31,6 +31,11 @@ func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	netlib.Implementation{}.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
+// spinFor is zero under OpenBLAS: its own threads spin between calls, and
+// a pool worker spinning beside them took their core (the deep model's
+// training ran 3× slower with both spinning).
+const spinFor = 0
+
 // SerialBLAS runs fn, which calls Sgemm from several goroutines at once,
 // with OpenBLAS on one thread: its own threads on top of ours would put
 // four threads on two cores. The thread count is process-wide OpenBLAS

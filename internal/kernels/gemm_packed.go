@@ -82,10 +82,15 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 		switch {
 		case packAllA:
 			g.ap = ws.grow(&ws.a, mPanels*kb*mr)
-			for ip := 0; ip < mPanels; ip++ {
-				packA(mr, transA, a, lda, m, p0, kb, ip, g.ap[ip*kb*mr:])
-			}
 			g.apAll = true
+			if workers > 1 && mPanels >= 2*workers {
+				// Packing every panel is a tenth of a weight-gradient
+				// product: split it too.
+				per := (mPanels + workers - 1) / workers
+				parallelChunks((mPanels+per-1)/per, func(w int) { g.packA(w*per, min((w+1)*per, mPanels)) })
+			} else {
+				g.packA(0, mPanels)
+			}
 		case m%mr != 0:
 			g.ap = ws.grow(&ws.a, kb*mr)
 			packA(mr, transA, a, lda, m, p0, kb, mPanels-1, g.ap)
@@ -129,6 +134,13 @@ type gemmBlock struct {
 	bp             []float32 // packed B panels
 	ap             []float32 // packed A: every panel if apAll, else the ragged last one
 	apAll          bool
+}
+
+func (g *gemmBlock) packA(lo, hi int) {
+	mr, kb := g.kern.mr, g.kb
+	for ip := lo; ip < hi; ip++ {
+		packA(mr, g.transA, g.a, g.lda, g.m, g.p0, kb, ip, g.ap[ip*kb*mr:])
+	}
 }
 
 func (g *gemmBlock) packB(lo, hi int) {
@@ -188,6 +200,13 @@ func packA(mr int, trans bool, a []float32, lda, m, p0, kb, ip int, dst []float3
 	i0 := ip * mr
 	rows := min(mr, m-i0)
 	if trans {
+		if mr == 8 && rows == 8 { // the AVX-512 kernel's panels: a move, not a memmove call
+			for p := 0; p < kb; p++ {
+				o := (p0+p)*lda + i0
+				*(*[8]float32)(d[p*8:]) = *(*[8]float32)(a[o : o+8])
+			}
+			return
+		}
 		for p := 0; p < kb; p++ {
 			dp := d[p*mr : p*mr+mr]
 			copy(dp, a[(p0+p)*lda+i0:(p0+p)*lda+i0+rows])
@@ -210,6 +229,20 @@ func packB(nr int, trans bool, b []float32, ldb, n, p0, kb, jp int, dst []float3
 	j0 := jp * nr
 	cols := min(nr, n-j0)
 	if !trans {
+		if nr == 32 && cols == 32 { // the AVX-512 kernel's panels: a move, not a memmove call
+			for p := 0; p < kb; p++ {
+				o := (p0+p)*ldb + j0
+				*(*[32]float32)(d[p*32:]) = *(*[32]float32)(b[o : o+32])
+			}
+			return
+		}
+		if nr == 16 && cols == 16 { // the AVX2 kernel's
+			for p := 0; p < kb; p++ {
+				o := (p0+p)*ldb + j0
+				*(*[16]float32)(d[p*16:]) = *(*[16]float32)(b[o : o+16])
+			}
+			return
+		}
 		for p := 0; p < kb; p++ {
 			dp := d[p*nr : p*nr+nr]
 			copy(dp, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])

@@ -23,7 +23,12 @@ func randF32(r *rand.Rand, n int) []float32 {
 // against the float64 reference.
 func checkPacked(t *testing.T, kern *gemmKernel) {
 	r := rand.New(rand.NewSource(3))
-	for _, s := range [][3]int{{1, 1, 1}, {7, 33, 5}, {8, 32, 257}, {50, 70, 300}, {24, 96, 130}} {
+	// The last three are large enough to split across the worker pool:
+	// column panels with every A panel packed in parallel (transposed A with
+	// a stride a multiple of 16), two depth blocks with ragged column panels,
+	// and ragged row panels under few column panels.
+	for _, s := range [][3]int{{1, 1, 1}, {7, 33, 5}, {8, 32, 257}, {50, 70, 300}, {24, 96, 130},
+		{256, 128, 64}, {48, 100, 1100}, {130, 40, 400}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			for _, beta := range []float32{0, 1, 0.5} {
 				m, n, k := s[0], s[1], s[2]

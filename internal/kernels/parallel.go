@@ -54,11 +54,6 @@ func parallelChunks(chunks int, fn func(i int)) {
 // itself from the same counter, so a late worker finds nothing left to do.
 var workPool pool
 
-// spinFor is how long a worker spins for the next call before it parks:
-// longer than the serial stretch between two products of a training step,
-// short enough that an idle process stops using the core at once.
-const spinFor = 2 * time.Millisecond
-
 type pool struct {
 	mu      sync.Mutex // held by the caller of the one call in flight
 	once    sync.Once
