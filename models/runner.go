@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/device"
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 )
 
 // Runner is an inference graph compiled once and run batch after batch:
@@ -82,7 +83,7 @@ func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 	}
 	for start := 0; start < n; start += r.batch {
 		k := min(r.batch, n-start)
-		copy(r.in, x[start*r.inDim:(start+k)*r.inDim])
+		kernels.Copy(r.in, x[start*r.inDim:(start+k)*r.inDim])
 		clear(r.in[k*r.inDim:])
 		err := r.vm.RunAll()
 		if err == nil {
@@ -91,7 +92,7 @@ func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 					continue
 				}
 				w := r.widths[i]
-				copy(dst[i][start*w:(start+k)*w], o.Data().([]float32))
+				kernels.Copy(dst[i][start*w:(start+k)*w], o.Data().([]float32))
 			}
 		}
 		r.vm.Reset()
