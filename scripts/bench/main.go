@@ -5,6 +5,8 @@
 //	go run ./scripts/bench -model deep -steps 60      # 60 timed steps per repetition
 //	go run ./scripts/bench -model deep -steps 0       # full epochs
 //	go run ./scripts/bench -peak                      # the packed GEMM's GFLOP/s
+//	go run ./scripts/bench -model vae -batch 128 -steps 200 -epochs 10 -train-only -cpuprofile vae.prof
+//	                                                  # what a training step spends its time on
 package main
 
 import (
@@ -56,6 +58,8 @@ type options struct {
 	kind, data, build, commit string
 	epochs, steps, batch      int
 	passes, scoreImages       int
+	cpuProfile                string
+	trainOnly                 bool
 }
 
 func main() {
@@ -70,17 +74,10 @@ func main() {
 	flag.StringVar(&o.build, "build", "purego", "label of this build")
 	flag.StringVar(&o.commit, "commit", "", "commit label to record")
 	peak := flag.Bool("peak", false, "measure the GEMM kernel's peak GFLOP/s on a large square product instead")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (what docs/performance.md reads the bounds from)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run from after the data is loaded: training, and scoring unless -train-only")
+	flag.BoolVar(&o.trainOnly, "train-only", false, "stop after training: no scoring passes (for a profile of the training step alone)")
 	flag.Parse()
 	var err error
-	if *cpuProfile != "" {
-		stop, perr := startProfile(*cpuProfile)
-		if perr != nil {
-			fmt.Fprintf(os.Stderr, "bench: %v\n", perr)
-			os.Exit(1)
-		}
-		defer stop()
-	}
 	if *peak {
 		err = runPeak(o)
 	} else {
@@ -155,6 +152,13 @@ func run(o options) error {
 		steps[epoch-1] = append(steps[epoch-1], now.Sub(last).Seconds()*1e3)
 		last = now
 	}
+	if o.cpuProfile != "" { // after loading the data, so the profile is the model's
+		stop, err := startProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	res, err := train.Fit(context.Background(), m, tr, splits.Test.Head(o.batch), train.Config{Epochs: o.epochs, Batch: o.batch, LR: 1e-3, Seed: 1, AfterStep: afterStep})
 	if err != nil {
 		return err
@@ -180,6 +184,9 @@ func run(o options) error {
 		return err
 	}
 
+	if o.trainOnly {
+		return nil
+	}
 	n := d.N
 	if o.scoreImages > 0 {
 		n = min(n, o.scoreImages)
