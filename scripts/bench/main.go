@@ -58,7 +58,7 @@ type options struct {
 	kind, data, build, commit string
 	epochs, steps, batch      int
 	passes, scoreImages       int
-	cpuProfile                string
+	cpuProfile, hidden        string
 	trainOnly                 bool
 }
 
@@ -75,6 +75,7 @@ func main() {
 	flag.StringVar(&o.commit, "commit", "", "commit label to record")
 	peak := flag.Bool("peak", false, "measure the GEMM kernel's peak GFLOP/s on a large square product instead")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run from after the data is loaded: training, and scoring unless -train-only")
+	flag.StringVar(&o.hidden, "hidden", "", "dense kinds: encoder hidden widths, e.g. 512,256 (default: the kind's; deep: the peer's 128,64)")
 	flag.BoolVar(&o.trainOnly, "train-only", false, "stop after training: no scoring passes (for a profile of the training step alone)")
 	flag.Parse()
 	var err error
@@ -123,7 +124,12 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	if o.kind == "deep" {
+	switch {
+	case o.hidden != "":
+		if spec.Hidden, err = models.ParseHidden(o.hidden); err != nil {
+			return fmt.Errorf("-hidden: %w", err)
+		}
+	case o.kind == "deep":
 		// The peer's deep net is 784-128-64-32; the kind's default grew to
 		// 512-256 for quality, so the race uses the peer's sizes.
 		spec.Hidden = []int{128, 64}
