@@ -5,9 +5,11 @@ package main
 import (
 	"os"
 
+	"github.com/hourglass-ml/hourglass/internal/cli"
 	"github.com/hourglass-ml/hourglass/internal/cli/evalcli"
 )
 
 func main() {
+	cli.TuneGC()
 	os.Exit(evalcli.Run("eval", os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -5,9 +5,11 @@ package main
 import (
 	"os"
 
+	"github.com/hourglass-ml/hourglass/internal/cli"
 	"github.com/hourglass-ml/hourglass/internal/cli/traincli"
 )
 
 func main() {
+	cli.TuneGC()
 	os.Exit(traincli.Run("train", os.Args[1:], os.Stdout, os.Stderr))
 }
