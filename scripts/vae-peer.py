@@ -13,22 +13,16 @@ image, in nats, averaged over the 10,000 test images.
 
 Needs Debian's python3-torch and python3-numpy, and dataset-fashion-mnist.
 """
-import argparse, gzip, json, struct, time
+import argparse, json, os, sys, time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+from pytorch_peer import load_images  # noqa: E402  (the bench peer's IDX reader)
+
 DIR = "/usr/share/datasets/fashion-mnist/"
-
-
-def load_images(path):
-    with gzip.open(path, "rb") as f:
-        magic, n, rows, cols = struct.unpack(">IIII", f.read(16))
-        assert magic == 2051, "not an IDX image file"
-        x = np.frombuffer(f.read(n * rows * cols), dtype=np.uint8)
-    return torch.from_numpy(x.reshape(n, rows * cols).astype(np.float32) / 255.0)
 
 
 class VAE(nn.Module):
