@@ -120,6 +120,7 @@ func (j *job) work() {
 
 func (p *pool) loop(w *worker) {
 	idle := time.Now()
+	yields := 0
 	for {
 		if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
 			j.work()
@@ -139,7 +140,14 @@ func (p *pool) loop(w *worker) {
 			continue
 		}
 		if time.Since(idle) < spinFor {
-			runtime.Gosched() // let any other goroutine have this core
+			// Yield only now and then: a yield lets a goroutine waking on
+			// this core take it over while this worker waits in the global
+			// queue for the other, parked core (100–200 µs); never yielding
+			// kept the collector's workers off this core and slowed
+			// training.
+			if yields++; yields%32 == 0 {
+				runtime.Gosched()
+			}
 			continue
 		}
 		// Park. Publishing sleeping before the last look at the job means a

@@ -103,3 +103,45 @@ func TestParallelForAfterWorkersPark(t *testing.T) {
 	assert.Equal(t, [][2]int{{0, 4096}}, chunks)
 	assert.Equal(t, 2048, out[2047])
 }
+
+// spinWork busies the calling goroutine for d, as a chunk of a product would.
+func spinWork(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
+}
+
+// BenchmarkHandoff is the measurement behind the worker pool: two 50 µs
+// chunks after the other core has idled for 200 µs, through ParallelFor
+// (the pool) and through a fresh goroutine per call (what the GEMM and
+// ParallelFor did before). 50 µs an op means both cores worked; 100 µs
+// means the second chunk waited for the first. On the 2-core VM of
+// docs/performance.md the goroutine took about 100 µs.
+//
+//	go test -bench Handoff -run XXX ./internal/kernels/
+func BenchmarkHandoff(b *testing.B) {
+	const chunk = 50 * time.Microsecond
+	run := map[string]func(){
+		"pool": func() { ParallelFor(2, 1<<20, func(lo, hi int) { spinWork(chunk) }) },
+		"goroutine": func() {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); spinWork(chunk) }()
+			spinWork(chunk)
+			wg.Wait()
+		},
+	}
+	for _, name := range []string{"pool", "goroutine"} {
+		b.Run(name, func(b *testing.B) {
+			// Timed by hand: b.StopTimer and b.StartTimer stop the world
+			// to read memory statistics, which deschedules a spinning worker.
+			var total time.Duration
+			for range b.N {
+				time.Sleep(200 * time.Microsecond)
+				start := time.Now()
+				run[name]()
+				total += time.Since(start)
+			}
+			b.ReportMetric(float64(total.Microseconds())/float64(b.N), "µs/call")
+		})
+	}
+}
