@@ -200,13 +200,6 @@ func packA(mr int, trans bool, a []float32, lda, m, p0, kb, ip int, dst []float3
 	i0 := ip * mr
 	rows := min(mr, m-i0)
 	if trans {
-		if mr == 8 && rows == 8 { // the AVX-512 kernel's panels: a move, not a memmove call
-			for p := 0; p < kb; p++ {
-				o := (p0+p)*lda + i0
-				*(*[8]float32)(d[p*8:]) = *(*[8]float32)(a[o : o+8])
-			}
-			return
-		}
 		for p := 0; p < kb; p++ {
 			dp := d[p*mr : p*mr+mr]
 			copy(dp, a[(p0+p)*lda+i0:(p0+p)*lda+i0+rows])
@@ -229,20 +222,6 @@ func packB(nr int, trans bool, b []float32, ldb, n, p0, kb, jp int, dst []float3
 	j0 := jp * nr
 	cols := min(nr, n-j0)
 	if !trans {
-		if nr == 32 && cols == 32 { // the AVX-512 kernel's panels: a move, not a memmove call
-			for p := 0; p < kb; p++ {
-				o := (p0+p)*ldb + j0
-				*(*[32]float32)(d[p*32:]) = *(*[32]float32)(b[o : o+32])
-			}
-			return
-		}
-		if nr == 16 && cols == 16 { // the AVX2 kernel's
-			for p := 0; p < kb; p++ {
-				o := (p0+p)*ldb + j0
-				*(*[16]float32)(d[p*16:]) = *(*[16]float32)(b[o : o+16])
-			}
-			return
-		}
 		for p := 0; p < kb; p++ {
 			dp := d[p*nr : p*nr+nr]
 			copy(dp, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])

@@ -31,9 +31,11 @@ func ParallelFor(n, work int, fn func(lo, hi int)) {
 }
 
 // parallelChunks runs fn(0) … fn(chunks-1), on the process's worker pool
-// when it is free and inline otherwise (a nested or concurrent call).
+// when it is free and inline otherwise (a nested or concurrent call). The
+// callers chose chunks from GOMAXPROCS already: it is not read again here
+// (runtime.GOMAXPROCS takes the scheduler's lock).
 func parallelChunks(chunks int, fn func(i int)) {
-	if chunks < 2 || runtime.GOMAXPROCS(0) < 2 || !workPool.mu.TryLock() {
+	if chunks < 2 || !workPool.mu.TryLock() {
 		for i := range chunks {
 			fn(i)
 		}
@@ -88,8 +90,7 @@ func (p *pool) run(chunks int, fn func(i int)) {
 	p.once.Do(p.start)
 	j := &job{fn: fn, chunks: int32(chunks)}
 	p.job.Store(j)
-	helpers := min(chunks-1, len(p.workers), runtime.GOMAXPROCS(0)-1)
-	for _, w := range p.workers[:max(helpers, 0)] {
+	for _, w := range p.workers[:min(chunks-1, len(p.workers))] {
 		if w.sleeping.Load() {
 			select {
 			case w.wake <- struct{}{}:
@@ -104,6 +105,14 @@ func (p *pool) run(chunks int, fn func(i int)) {
 		}
 	}
 	p.job.Store(nil)
+}
+
+// pending is the call in flight if it has chunks left to claim, else nil.
+func (p *pool) pending() *job {
+	if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
+		return j
+	}
+	return nil
 }
 
 // work claims and runs chunks until none is left.
@@ -122,7 +131,7 @@ func (p *pool) loop(w *worker) {
 	idle := time.Now()
 	yields := 0
 	for {
-		if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
+		if j := p.pending(); j != nil {
 			j.work()
 			idle = time.Now()
 			continue
@@ -130,11 +139,8 @@ func (p *pool) loop(w *worker) {
 		// Look again for a while before the clock and the scheduler are
 		// consulted: both take locks the caller's goroutine needs too.
 		found := false
-		for range 1024 {
-			if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
-				found = true
-				break
-			}
+		for i := 0; i < 1024 && !found; i++ {
+			found = p.pending() != nil
 		}
 		if found {
 			continue
@@ -154,7 +160,7 @@ func (p *pool) loop(w *worker) {
 		// caller either sees the flag and sends a token, or this look sees
 		// its job.
 		w.sleeping.Store(true)
-		if j := p.job.Load(); j != nil && j.next.Load() < j.chunks {
+		if p.pending() != nil {
 			w.sleeping.Store(false)
 			continue
 		}

@@ -79,9 +79,12 @@ func main() {
 	flag.BoolVar(&o.trainOnly, "train-only", false, "stop after training: no scoring passes (for a profile of the training step alone)")
 	flag.Parse()
 	var err error
-	if *peak {
+	switch {
+	case *peak && (o.cpuProfile != "" || o.trainOnly):
+		err = fmt.Errorf("-cpuprofile and -train-only profile a model's run; -peak times the GEMM alone")
+	case *peak:
 		err = runPeak(o)
-	} else {
+	default:
 		err = run(o)
 	}
 	if err != nil {
