@@ -3,6 +3,8 @@ package dataset
 import (
 	"fmt"
 	"math/bits"
+
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 )
 
 // The shuffle generator is written out here (splitmix64 plus Lemire's bounded
@@ -138,11 +140,19 @@ func (b *Batcher) Indices(i int) []int {
 // Batch copies batch i into dst (len >= batchSize*Dim), zero-padding a short
 // last batch, writes labels into labels if non-nil (len >= batchSize; padding
 // and unlabelled samples get -1) and returns the number of real samples. It
-// does not allocate. It returns 0 and copies nothing when i is out of range
-// or a buffer is too small; BatchChecked says which.
+// does not allocate for small batches; a large one is gathered on every core
+// for the price of one small allocation. It returns 0 and copies nothing
+// when i is out of range or a buffer is too small; BatchChecked says which.
 func (b *Batcher) Batch(i int, dst []float32, labels []int) int {
 	n, _ := b.BatchChecked(i, dst, labels)
 	return n
+}
+
+// gather copies rows idx of x (rows of dim values) to dst in order.
+func gather(dst, x []float32, idx []int, dim int) {
+	for j, k := range idx {
+		copy(dst[j*dim:(j+1)*dim], x[k*dim:(k+1)*dim])
+	}
 }
 
 // BatchChecked is Batch with an error for a bad index or short buffer.
@@ -159,8 +169,15 @@ func (b *Batcher) BatchChecked(i int, dst []float32, labels []int) (int, error) 
 	}
 	idx := b.Indices(i)
 	x := b.d.X
-	for j, k := range idx {
-		copy(dst[j*dim:(j+1)*dim], x[k*dim:(k+1)*dim])
+	if n := len(idx) * dim; n < kernels.ParallelMinWork {
+		gather(dst, x, idx, dim)
+	} else {
+		// A training batch's rows lie scattered over the whole set: gathering
+		// them on every core shortens a pass the step otherwise waits for
+		// alone. (Only this branch allocates: the closure.)
+		kernels.ParallelFor(len(idx), n, func(lo, hi int) {
+			gather(dst[lo*dim:], x, idx[lo:hi], dim)
+		})
 	}
 	clear(dst[len(idx)*dim : b.bs*dim])
 	if labels != nil {

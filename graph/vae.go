@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/graph/ops"
 )
 
@@ -15,6 +17,14 @@ func Reparameterize(mu, logvar, eps *G.Node) (*G.Node, error) {
 	if !mu.Shape().Eq(logvar.Shape()) || !mu.Shape().Eq(eps.Shape()) {
 		return nil, fmt.Errorf("reparameterize: mu %v, logvar %v and eps %v must have the same shape", mu.Shape(), logvar.Shape(), eps.Shape())
 	}
+	if fusedLatentOK(mu, logvar) && mu.Dims() == 2 && eps.Dtype() == tensor.Float32 {
+		return ops.Reparameterize(mu, logvar, eps)
+	}
+	return plainReparameterize(mu, logvar, eps)
+}
+
+// plainReparameterize is Reparameterize from Gorgonia's element-wise ops.
+func plainReparameterize(mu, logvar, eps *G.Node) (*G.Node, error) {
 	half, err := G.HadamardProd(logvar, Scalar(logvar, 0.5))
 	if err != nil {
 		return nil, fmt.Errorf("reparameterize: %w", err)
@@ -30,6 +40,14 @@ func Reparameterize(mu, logvar, eps *G.Node) (*G.Node, error) {
 	return G.Add(mu, noise)
 }
 
+// fusedLatentOK says whether the latent terms can be one fused CPU op each
+// (ops.Reparameterize, ops.GaussianKL): float32 graphs off CUDA. Float64
+// graphs (the gradient checks) and CUDA builds keep the element-wise form
+// below, which is also what the fused ops are tested against.
+func fusedLatentOK(mu, logvar *G.Node) bool {
+	return mu.Dtype() == tensor.Float32 && logvar.Dtype() == tensor.Float32 && !device.CUDAEnabled()
+}
+
 // GaussianKL builds KL(N(mu, exp(logvar)) ‖ N(0, I)) in nats, summed over
 // the latent dimensions and averaged over the batch:
 //
@@ -38,6 +56,14 @@ func GaussianKL(mu, logvar *G.Node) (*G.Node, error) {
 	if mu.Dims() != 2 || !mu.Shape().Eq(logvar.Shape()) {
 		return nil, fmt.Errorf("gaussian kl: mu %v and logvar %v must both be batch×latent", mu.Shape(), logvar.Shape())
 	}
+	if fusedLatentOK(mu, logvar) {
+		return ops.GaussianKL(mu, logvar)
+	}
+	return plainGaussianKL(mu, logvar)
+}
+
+// plainGaussianKL is GaussianKL from Gorgonia's element-wise ops.
+func plainGaussianKL(mu, logvar *G.Node) (*G.Node, error) {
 	mu2, err := G.Square(mu)
 	if err != nil {
 		return nil, fmt.Errorf("gaussian kl: %w", err)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 )
 
 func init() {
@@ -70,13 +72,13 @@ func (m *denoisingAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
 		return nil, err
 	}
 	feed := func(x []float32, rng *rand.Rand) {
-		copy(cleanData, x)
-		copy(noisyData, x)
+		feedCopy(cleanData, x)
+		kernels.Copy(noisyData, x)
 		if rng != nil {
 			m.noise.applyClip(noisyData, rng, m.spec.Output == "sigmoid")
 		}
 	}
-	return &Objective{Graph: g, Batch: batch, Loss: loss, Feed: feed}, nil
+	return &Objective{Graph: g, Batch: batch, Loss: loss, Feed: feed, Input: cleanData}, nil
 }
 
 // Figures corrupts x with noise drawn from seed and reports how far the

@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 )
 
 // Model is an autoencoder. It owns its parameters and builds graphs over
@@ -36,6 +37,20 @@ type Objective struct {
 	// graph's inputs, drawing any noise the objective needs (corruption, the
 	// VAE's ε) from rng. A nil rng draws no noise: no corruption, ε = 0.
 	Feed func(clean []float32, rng *rand.Rand)
+	// Input is the graph's buffer Feed copies the clean batch into. A caller
+	// may write a batch straight into Input and pass Input to Feed, which
+	// then skips that copy (a training loop saves a pass over every batch).
+	// Like the graph, it must not be used by two goroutines at once.
+	Input []float32
+}
+
+// feedCopy copies a clean batch into a graph's input buffer unless the
+// caller already wrote it there (see Objective.Input).
+func feedCopy(dst, src []float32) {
+	if len(dst) > 0 && len(src) > 0 && &dst[0] == &src[0] {
+		return
+	}
+	kernels.Copy(dst, src)
 }
 
 // Part is a named scalar node of an objective.
@@ -139,6 +154,6 @@ func reconObjective(m Model, loss graph.Loss, g *G.ExprGraph, batch int) (*Objec
 	if err != nil {
 		return nil, err
 	}
-	return &Objective{Graph: g, Batch: batch, Loss: recon,
-		Feed: func(clean []float32, _ *rand.Rand) { copy(xData, clean) }}, nil
+	return &Objective{Graph: g, Batch: batch, Loss: recon, Input: xData,
+		Feed: func(clean []float32, _ *rand.Rand) { feedCopy(xData, clean) }}, nil
 }

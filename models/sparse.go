@@ -114,8 +114,8 @@ func (m *sparseAE) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
 		return nil, err
 	}
 	return &Objective{Graph: g, Batch: batch, Loss: loss,
-		Parts: append(parts, Part{"code_mean", codeMean}),
-		Feed:  func(clean []float32, _ *rand.Rand) { copy(xData, clean) }}, nil
+		Parts: append(parts, Part{"code_mean", codeMean}), Input: xData,
+		Feed: func(clean []float32, _ *rand.Rand) { feedCopy(xData, clean) }}, nil
 }
 
 // Figures reports the mean activation of the code over x, the figure the

@@ -173,7 +173,7 @@ func (m *vae) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
 		return nil, err
 	}
 	feed := func(clean []float32, rng *rand.Rand) {
-		copy(xData, clean)
+		feedCopy(xData, clean)
 		if rng == nil {
 			clear(epsData)
 			return
@@ -183,7 +183,7 @@ func (m *vae) Objective(g *G.ExprGraph, batch int) (*Objective, error) {
 		}
 	}
 	return &Objective{Graph: g, Batch: batch, Loss: loss,
-		Parts: []Part{{"recon", recon}, {"kl", kl}}, Feed: feed}, nil
+		Parts: []Part{{"recon", recon}, {"kl", kl}}, Feed: feed, Input: xData}, nil
 }
 
 // NegELBO is the objective's negative ELBO per sample, with ε = 0:

@@ -309,6 +309,10 @@ func FitSource(ctx context.Context, m models.Model, src dataset.BatchSource, val
 	}
 	hooks := cfg.hooks(metrics)
 	buf := make([]float32, cfg.Batch*c*h*w)
+	if in := step.obj.Input; len(in) == len(buf) {
+		// Batches go straight into the graph's input: Feed skips its copy.
+		buf = in
+	}
 	lr := cfg.LR
 	for epoch := st.Epoch + 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
