@@ -242,7 +242,7 @@ func newRun(cfg Config, shape []int, rows int, meta map[string]string) (models.M
 	if err != nil {
 		return nil, train.Config{}, fmt.Errorf("train: %w", err)
 	}
-	tc := train.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: cfg.Seed, OutDir: cfg.OutDir, Meta: meta}
+	tc := train.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: cfg.Seed, OutDir: cfg.OutDir, Meta: meta, InitFromData: true}
 	if cfg.Progress != nil {
 		tc.Progress = train.NewProgress(cfg.Progress, false)
 	}

@@ -684,7 +684,7 @@ func OneClass(ctx context.Context, spec models.Spec, trainSet, test *dataset.Dat
 			ep = train.TableEpochs(tr.N, min(batch, tr.N))
 		}
 		epochs = append(epochs, ep)
-		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: ep, Batch: min(batch, tr.N), LR: cfg.LR, Seed: cfg.Seed}); err != nil {
+		if _, err := train.Fit(ctx, m, tr, val, train.Config{Epochs: ep, Batch: min(batch, tr.N), LR: cfg.LR, Seed: cfg.Seed, InitFromData: true}); err != nil {
 			return nil, fmt.Errorf("training on class %s: %w", className(trainSet, c), err)
 		}
 		parts, err := oneClassScores(m, tr, val, test, avail, cfg.Seed)

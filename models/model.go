@@ -67,6 +67,17 @@ type Figurer interface {
 	Figures(x []float32, n int, seed uint64) (map[string]float64, error)
 }
 
+// MeanInitializer is a model whose output layer can start from the
+// training data: InitFromMean sets the output bias so that the untrained
+// decoder outputs about mean (the mean training sample, InputDim values)
+// instead of a uniform grey, and the first epochs learn the images'
+// structure rather than their average. Call it on a freshly built model,
+// never on a trained one (train.Config.InitFromData does so at the start of
+// a new run).
+type MeanInitializer interface {
+	InitFromMean(mean []float32) error
+}
+
 // Generator is a model with a prior over its codes (the variational kinds).
 type Generator interface {
 	// Sample decodes n codes drawn from the prior N(0, I): n×C·H·W values.

@@ -564,3 +564,46 @@ func TestFeedInPlace(t *testing.T) {
 		})
 	}
 }
+
+// TestInitFromMean: the dense VAE's output bias becomes the logit of the
+// mean (clamped at 1e-3 and 1−1e-3), so decoding any code through a decoder
+// whose last weights are zero gives the mean back; a bad mean is refused
+// without touching the bias; the convvae keeps its initialisation.
+func TestInitFromMean(t *testing.T) {
+	m := tiny(t, "vae")
+	mi, ok := m.(models.MeanInitializer)
+	require.True(t, ok)
+	mean := []float32{0, 1, 0.5, 0.25, 0.75, 0.1, 0.9, 0.0005, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3}
+	require.NoError(t, mi.InitFromMean(mean))
+	bias, ok := m.Params().Get("decoder.1.b")
+	require.True(t, ok)
+	assert.InDelta(t, math.Log(1e-3/(1-1e-3)), bias.Data()[0], 1e-4, "an always-black pixel is clamped")
+	assert.InDelta(t, -bias.Data()[0], bias.Data()[1], 1e-4)
+	assert.InDelta(t, 0, bias.Data()[2], 1e-6)
+	assert.InDelta(t, math.Log(1.0/3), bias.Data()[3], 1e-5)
+	w, ok := m.Params().Get("decoder.1.w")
+	require.True(t, ok)
+	clear(w.Data())
+	out, err := models.Decode(m, make([]float32, 2*m.Spec().Latent), 2)
+	require.NoError(t, err)
+	for j, v := range mean[2:] {
+		assert.InDelta(t, max(v, 1e-3), out[j+2], 1e-5, "value %d", j+2)
+	}
+
+	before := append([]float32(nil), bias.Data()...)
+	bad := append([]float32(nil), mean...)
+	bad[5] = float32(math.NaN())
+	assert.ErrorContains(t, mi.InitFromMean(bad), "NaN")
+	assert.ErrorContains(t, mi.InitFromMean(mean[:3]), "mean of 3 values, want 16")
+	assert.Equal(t, before, bias.Data(), "a refused mean leaves the bias as it was")
+
+	conv := tiny(t, "convvae")
+	was := map[string][]float32{}
+	for _, p := range conv.Params().List() {
+		was[p.Name] = append([]float32(nil), p.Data()...)
+	}
+	require.NoError(t, conv.(models.MeanInitializer).InitFromMean(mean))
+	for _, p := range conv.Params().List() {
+		assert.Equal(t, was[p.Name], p.Data(), p.Name)
+	}
+}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -100,6 +101,39 @@ func newVAE(spec Spec) (*vae, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// InitFromMean starts the dense decoder's output bias at the training
+// mean: its logit under a sigmoid output, the mean itself under an identity
+// one. On Fashion-MNIST it lowers the test negative ELBO after 10 epochs by
+// about 0.4 nats (docs/results.md). The convvae's decoder ends in a
+// convolution with one bias per channel; it keeps its initialisation.
+func (m *vae) InitFromMean(mean []float32) error {
+	mlp, ok := m.decoder.(graph.MLP)
+	if !ok {
+		return nil
+	}
+	out := mlp[len(mlp)-1]
+	if len(mean) != out.Out {
+		return fmt.Errorf("model %s: initial output from a mean of %d values, want %d", m.spec.Kind, len(mean), out.Out)
+	}
+	if out.Act != graph.Sigmoid && out.Act != graph.Identity {
+		return nil
+	}
+	b := make([]float32, len(mean))
+	for j, v := range mean {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("model %s: initial output from a mean with %g at value %d: the training data holds NaN or infinite values", m.spec.Kind, v, j)
+		}
+		b[j] = v
+		if out.Act == graph.Sigmoid {
+			// Clamped: an always-black pixel would otherwise get −∞.
+			p := min(max(float64(v), 1e-3), 1-1e-3)
+			b[j] = float32(math.Log(p / (1 - p)))
+		}
+	}
+	copy(out.B.Data(), b)
+	return nil
 }
 
 func (m *vae) Spec() Spec            { return m.spec }

@@ -10,6 +10,12 @@ image, in nats, averaged over the 10,000 test images.
 
     /usr/bin/python3 scripts/vae-peer.py --seed 1            # one JSON line
     /usr/bin/python3 scripts/vae-peer.py --seed 1 --epochs 10 --threads 2
+    /usr/bin/python3 scripts/vae-peer.py --seed 1 --init-output-mean
+
+--init-output-mean starts fc4's bias at the logit of the mean of the first
+10,000 shuffled training images (clamped to [1e-3, 1-1e-3]), as hourglass
+starts a new VAE run (train.Config.InitFromData), so both can be compared
+with and without it.
 
 Needs Debian's python3-torch and python3-numpy, and dataset-fashion-mnist.
 """
@@ -62,6 +68,7 @@ def main():
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--init-output-mean", action="store_true")
     a = p.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -70,6 +77,12 @@ def main():
     test = load_images(DIR + "t10k-images-idx3-ubyte.gz")
     loader = torch.utils.data.DataLoader(train, batch_size=a.batch, shuffle=True)
     model = VAE()
+    if a.init_output_mean:
+        # Its own generator: the run draws the same weights and batches as without.
+        first = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(a.seed))[:10000]]
+        p = first.mean(0).clamp(1e-3, 1 - 1e-3)
+        with torch.no_grad():
+            model.fc4.bias.copy_(torch.log(p / (1 - p)))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     start = time.time()
     for _ in range(a.epochs):
@@ -89,7 +102,7 @@ def main():
             recon, mu, logvar = model(x)
             total += loss_function(recon, x, mu, logvar).item()
     print(json.dumps({"peer": "pytorch", "model": "vae", "seed": a.seed, "epochs": a.epochs,
-                      "batch": a.batch, "train_images": len(train), "test_neg_elbo": total / len(test),
+                      "batch": a.batch, "init_output_mean": a.init_output_mean, "train_images": len(train), "test_neg_elbo": total / len(test),
                       "train_seconds": round(train_s, 1), "torch": torch.__version__}), flush=True)
 
 

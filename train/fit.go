@@ -57,6 +57,11 @@ type Config struct {
 	// Resume continues the run stored in this checkpoint. The model m given
 	// to Fit must have the checkpoint's spec; its weights are overwritten.
 	Resume *Loaded
+	// InitFromData starts a new run's model (one that implements
+	// models.MeanInitializer: the VAE) from the mean of the first meanRows
+	// training samples. Leave it off to fine-tune a trained model; a
+	// resumed run ignores it.
+	InitFromData bool
 	// Meta is stored in every checkpoint as metadata (cmd/train keeps the
 	// run's configuration there) and comes back in Loaded.Meta.
 	Meta map[string]string
@@ -192,6 +197,40 @@ func Fit(ctx context.Context, m models.Model, trainSet, valSet *dataset.Dataset,
 	return FitSource(ctx, m, src, valSet, cfg)
 }
 
+// meanRows is how many samples Config.InitFromData averages: the mean of
+// pixels in [0, 1] to within about 0.005, for a fraction of a pass over
+// data larger than memory.
+const meanRows = 10_000
+
+// sourceMean is the mean sample of the first batches of src's first epoch
+// (at least rows samples, or all of them). The training loop restarts src
+// at its own position afterwards.
+func sourceMean(src dataset.BatchSource, dim, rows int) ([]float32, error) {
+	if err := src.StartEpoch(1, 0); err != nil {
+		return nil, fmt.Errorf("training data %s, its mean: %w", src.Name(), err)
+	}
+	bs := src.BatchSize()
+	buf := make([]float32, bs*dim)
+	sum := make([]float64, dim)
+	n := 0
+	for b := 0; b < src.NumBatches() && n < rows; b++ {
+		if err := src.Next(buf); err != nil {
+			return nil, fmt.Errorf("training data %s, its mean: %w", src.Name(), err)
+		}
+		for i := range bs {
+			for j, v := range buf[i*dim : (i+1)*dim] {
+				sum[j] += float64(v)
+			}
+		}
+		n += bs
+	}
+	mean := make([]float32, dim)
+	for j, v := range sum {
+		mean[j] = float32(v / float64(n))
+	}
+	return mean, nil
+}
+
 // checkData reports training data that cannot train m with cfg's batch.
 func checkData(m models.Model, cfg Config, name string, n, c, h, w int) error {
 	if c*h*w != m.Spec().InputDim() {
@@ -251,6 +290,15 @@ func FitSource(ctx context.Context, m models.Model, src dataset.BatchSource, val
 	if cfg.Resume != nil {
 		if st, err = resume(cfg, m, opt, sched, src.Len()); err != nil {
 			return nil, err
+		}
+	}
+	if mi, ok := m.(models.MeanInitializer); ok && cfg.InitFromData && cfg.Resume == nil {
+		mean, err := sourceMean(src, c*h*w, meanRows)
+		if err != nil {
+			return nil, err
+		}
+		if err := mi.InitFromMean(mean); err != nil {
+			return nil, fmt.Errorf("training data %s: %w", src.Name(), err)
 		}
 	}
 	res := &Result{BestEpoch: st.BestEpoch, BestValLoss: st.BestValLoss, Stopped: st.Stopped}

@@ -420,6 +420,8 @@ func (o *options) trainConfig() train.Config {
 		Optim: o.optim, Schedule: sched, ClipNorm: o.clipNorm,
 		EarlyStop: o.earlyStop, MinDelta: o.minDelta, SaveEvery: every, Keep: o.keep,
 		Device: o.dev, Resume: o.loaded,
+		// A new run's model is fresh: a VAE starts its output at the data's mean.
+		InitFromData: o.loaded == nil,
 	}
 }
 
