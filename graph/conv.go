@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/graph/ops"
 )
 
@@ -77,6 +78,35 @@ func (c *Conv2d) Forward(ps *Params, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("conv %s bias: %w", c.W.Name, err)
 	}
 	return c.Act.Apply(y)
+}
+
+// UpsampleForward builds c applied to x upsampled to h×w by nearest
+// neighbour: the conv decoder's "Upsample → Conv" stage. When the upsample
+// doubles both sides and c is a 3×3, stride-1, padding-1 float32
+// convolution on the CPU, the two are one phase-decomposed convolution
+// over x (ops.UpsampleConv2dAct: 16 instead of 36 multiply-adds per output
+// pixel and channel pair, no upsampled image); otherwise Upsample then
+// Forward.
+func (c *Conv2d) UpsampleForward(ps *Params, x *G.Node, h, w int) (*G.Node, error) {
+	s := x.Shape()
+	if x.Dims() == 4 && s[1] == c.InC && h == 2*s[2] && w == 2*s[3] && c.Kernel == 3 && c.Stride == 1 && c.Pad == 1 &&
+		x.Dtype() == tensor.Float32 && !device.CUDAEnabled() {
+		act := c.Act
+		if act == "" {
+			act = Identity
+		}
+		g := x.Graph()
+		y, err := ops.UpsampleConv2dAct(x, ps.Node(g, c.W), ps.Node(g, c.B), act)
+		if err != nil {
+			return nil, fmt.Errorf("conv %s: %w", c.W.Name, err)
+		}
+		return y, nil
+	}
+	up, err := Upsample(x, h, w)
+	if err != nil {
+		return nil, err
+	}
+	return c.Forward(ps, up)
 }
 
 // Flatten reshapes an N×… node to N×(product of the rest).

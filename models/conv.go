@@ -138,7 +138,9 @@ func (e *convEncoder) Forward(ps *graph.Params, x *G.Node) (*G.Node, error) {
 	return graph.Flatten(h)
 }
 
-// convDecoder mirrors a convEncoder: Dense → reshape → (Upsample → Conv)….
+// convDecoder mirrors a convEncoder: Dense → reshape → (Upsample → Conv)…,
+// each Upsample → Conv pair one phase-decomposed convolution where the
+// upsample doubles (graph.Conv2d.UpsampleForward).
 type convDecoder struct {
 	spec  Spec
 	dense *graph.Dense
@@ -190,10 +192,7 @@ func (d *convDecoder) Forward(ps *graph.Params, z *G.Node) (*G.Node, error) {
 	}
 	for i, c := range d.convs {
 		size := d.sizes[len(d.sizes)-2-i]
-		if h, err = graph.Upsample(h, size[0], size[1]); err != nil {
-			return nil, err
-		}
-		if h, err = c.Forward(ps, h); err != nil {
+		if h, err = c.UpsampleForward(ps, h, size[0], size[1]); err != nil {
 			return nil, err
 		}
 	}

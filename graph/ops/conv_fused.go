@@ -314,6 +314,24 @@ type convOp struct {
 	needDX  bool
 	out     *tensor.Dense
 	scratch []convScratch
+	// keep (set when the gradient is built) holds every image's im2col
+	// matrix in cols after a forward pass, for the weight gradient to read
+	// instead of unfolding x again; colsX and colsN say which input they
+	// are of.
+	keep  bool
+	cols  []float32
+	colsX *float32
+	colsN int
+}
+
+// keptCols is image i's im2col matrix from the forward pass over x, or nil
+// when the forward pass kept none for this x.
+func (op *convOp) keptCols(x []float32, n, i int) []float32 {
+	if op == nil || !op.keep || op.colsN != n || len(x) == 0 || op.colsX != &x[0] {
+		return nil
+	}
+	sz := op.geo.ckk() * op.geo.plane()
+	return op.cols[i*sz : (i+1)*sz]
 }
 
 func (op *convOp) Arity() int { return 3 }
@@ -371,10 +389,15 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	out := ownBuf(&op.out, n, g.outC, g.oh, g.ow)
 	y := out.Float32s()
 	ckk, p, outSz, inSz := g.ckk(), g.plane(), g.outSize(), g.inSize()
+	keep := op.keep && !g.direct()
+	op.colsN = 0 // invalid while they are rewritten
+	if keep {
+		op.cols = grow(op.cols, n*ckk*p)
+	}
 	forImages(&op.scratch, n, n*ckk*p*2, func(s *convScratch, lo, hi int) {
 		if g.direct() {
 			s.col = grow(s.col, g.k*p)
-		} else {
+		} else if !keep {
 			s.col = grow(s.col, ckk*p)
 		}
 		s.brow = grow(s.brow, p)
@@ -384,8 +407,12 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 				clear(yi)
 				g.directForward(x[i*inSz:(i+1)*inSz], w, yi, s.col)
 			} else {
-				g.im2col(x[i*inSz:(i+1)*inSz], s.col)
-				kernels.Sgemm(false, false, g.outC, p, ckk, w, ckk, s.col, p, 0, yi, p, &s.ws)
+				col := s.col
+				if keep {
+					col = op.cols[i*ckk*p : (i+1)*ckk*p]
+				}
+				g.im2col(x[i*inSz:(i+1)*inSz], col)
+				kernels.Sgemm(false, false, g.outC, p, ckk, w, ckk, col, p, 0, yi, p, &s.ws)
 			}
 			for c := 0; c < g.outC; c++ {
 				bc := b[c]
@@ -396,6 +423,9 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			}
 		}
 	})
+	if keep {
+		op.colsX, op.colsN = &x[0], n
+	}
 	return out, nil
 }
 
@@ -420,7 +450,9 @@ func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 			return nil, fmt.Errorf("conv layer gradient dx: %w", err)
 		}
 	}
-	dw, err := gorgonia.ApplyOp(&convDWOp{geo: op.geo}, x, dz)
+	// The weight gradient reads the forward pass's im2col matrices.
+	op.keep = !op.geo.direct()
+	dw, err := gorgonia.ApplyOp(&convDWOp{geo: op.geo, fwd: op}, x, dz)
 	if err != nil {
 		return nil, fmt.Errorf("conv layer gradient dw: %w", err)
 	}
@@ -489,6 +521,7 @@ func (op *convActGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 
 type convDWOp struct {
 	geo     convGeom
+	fwd     *convOp // whose kept im2col matrices it reads, when they are of x
 	out     *tensor.Dense
 	scratch []convScratch
 }
@@ -549,14 +582,18 @@ func (op *convDWOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			}
 			return
 		}
-		s.col = grow(s.col, ckk*p)
 		for i := lo; i < hi; i++ {
-			g.im2col(x[i*inSz:(i+1)*inSz], s.col)
+			col := op.fwd.keptCols(x, n, i)
+			if col == nil {
+				s.col = grow(s.col, ckk*p)
+				col = s.col
+				g.im2col(x[i*inSz:(i+1)*inSz], col)
+			}
 			dzi := dz[i*outSz : (i+1)*outSz]
 			if transposed {
-				kernels.Sgemm(false, true, ckk, g.outC, p, s.col, p, dzi, p, 1, s.acc, g.outC, &s.ws)
+				kernels.Sgemm(false, true, ckk, g.outC, p, col, p, dzi, p, 1, s.acc, g.outC, &s.ws)
 			} else {
-				kernels.Sgemm(false, true, g.outC, ckk, p, dzi, p, s.col, p, 1, s.acc, ckk, &s.ws)
+				kernels.Sgemm(false, true, g.outC, ckk, p, dzi, p, col, p, 1, s.acc, ckk, &s.ws)
 			}
 		}
 	})
