@@ -17,6 +17,7 @@ import (
 	"github.com/hourglass-ml/hourglass/dataset"
 	"github.com/hourglass-ml/hourglass/device"
 	"github.com/hourglass-ml/hourglass/graph"
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 	"github.com/hourglass-ml/hourglass/models"
 )
 
@@ -420,7 +421,7 @@ func FitSource(ctx context.Context, m models.Model, src dataset.BatchSource, val
 			}
 			// Gorgonia accumulates into the gradient buffers across runs.
 			for _, g := range grads {
-				clear(g)
+				kernels.Clear(g)
 			}
 			st.Step++
 			st.LR = lr

@@ -651,16 +651,20 @@ func (op *convDBOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	out := ownBuf(&op.out, g.outC)
 	db := out.Float32s()
 	p := g.plane()
-	for c := range db {
-		var s float32
-		for i := 0; i < dzs[0]; i++ {
-			row := dz[(i*g.outC+c)*p : (i*g.outC+c+1)*p]
-			for _, v := range row {
-				s += v
+	// Channels are summed independently, each in the same order whatever
+	// the split, so the result does not depend on the number of cores.
+	kernels.ParallelFor(len(db), len(dz), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var s float32
+			for i := 0; i < dzs[0]; i++ {
+				row := dz[(i*g.outC+c)*p : (i*g.outC+c+1)*p]
+				for _, v := range row {
+					s += v
+				}
 			}
+			db[c] = s
 		}
-		db[c] = s
-	}
+	})
 	return out, nil
 }
 

@@ -1,7 +1,10 @@
 // Package ops holds hourglass's own Gorgonia ops, each with a hand-written
 // gradient: the fused dense layer (DenseAct), the fused convolution
-// (Conv2dAct) and its gradient ops, the fused MSE and BCE losses, a copying
-// Reshape and a nearest-neighbour Upsample. It also routes the float32
+// (Conv2dAct) and its gradient ops, an upsample-then-convolve computed as a
+// phase-decomposed convolution (UpsampleConv2dAct), the fused MSE and BCE
+// losses, the VAE's reparameterization and KL term (Reparameterize,
+// GaussianKL), a copying Reshape and a nearest-neighbour Upsample. It also
+// routes the float32
 // products Gorgonia computes itself to the packed GEMM of internal/kernels.
 //
 // It exists apart from package graph because an op changes with its

@@ -177,3 +177,13 @@ func Copy(dst, src []float32) {
 	n := min(len(dst), len(src))
 	ParallelFor(n, n, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 }
+
+// Clear zeroes dst, on every core when it is large (a training step clears
+// every gradient buffer, a pass the other core would otherwise wait out).
+func Clear(dst []float32) {
+	if len(dst) < ParallelMinWork {
+		clear(dst)
+		return
+	}
+	ParallelFor(len(dst), len(dst), func(lo, hi int) { clear(dst[lo:hi]) })
+}

@@ -145,3 +145,23 @@ func BenchmarkHandoff(b *testing.B) {
 		})
 	}
 }
+
+// TestClearAndCopy: both touch exactly their slice, below and above the
+// size where they split across the pool.
+func TestClearAndCopy(t *testing.T) {
+	for _, n := range []int{0, 7, ParallelMinWork - 1, ParallelMinWork, 3*ParallelMinWork + 5} {
+		buf := make([]float32, n+2)
+		for i := range buf {
+			buf[i] = float32(i + 1)
+		}
+		src := append([]float32(nil), buf...)
+		Clear(buf[1 : n+1])
+		assert.Equal(t, float32(1), buf[0], "n=%d: before the slice", n)
+		assert.Equal(t, float32(n+2), buf[n+1], "n=%d: after the slice", n)
+		for i := 1; i <= n; i++ {
+			require.Zero(t, buf[i], "n=%d, index %d", n, i)
+		}
+		Copy(buf[1:n+1], src[1:n+1])
+		assert.Equal(t, src, buf, "n=%d: Copy restores the slice", n)
+	}
+}
