@@ -357,10 +357,11 @@ func FitSource(ctx context.Context, m models.Model, src dataset.BatchSource, val
 		return saveCheckpoint(paths, m, opt, st, cfg.Meta)
 	}
 	hooks := cfg.hooks(metrics)
-	buf := make([]float32, cfg.Batch*c*h*w)
-	if in := step.obj.Input; len(in) == len(buf) {
-		// Batches go straight into the graph's input: Feed skips its copy.
-		buf = in
+	// Batches go straight into the graph's input, where Feed then skips its
+	// copy; an objective without one gets a buffer of its own.
+	buf := step.obj.Input
+	if len(buf) != cfg.Batch*c*h*w {
+		buf = make([]float32, cfg.Batch*c*h*w)
 	}
 	lr := cfg.LR
 	for epoch := st.Epoch + 1; epoch <= cfg.Epochs; epoch++ {

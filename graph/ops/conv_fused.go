@@ -389,8 +389,8 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	out := ownBuf(&op.out, n, g.outC, g.oh, g.ow)
 	y := out.Float32s()
 	ckk, p, outSz, inSz := g.ckk(), g.plane(), g.outSize(), g.inSize()
-	keep := op.keep && !g.direct()
-	op.colsN = 0 // invalid while they are rewritten
+	keep := op.keep // never set for a direct convolution, which has no im2col
+	op.colsN = 0    // invalid while they are rewritten
 	if keep {
 		op.cols = grow(op.cols, n*ckk*p)
 	}

@@ -121,35 +121,39 @@ func convRun(t *testing.T, c convCase, d convData, fused bool, runs int) (y, dx,
 		out, err = c.act.Apply(out)
 		require.NoError(t, err)
 	}
+	y, gr := runWeightedSum(t, out, r, runs, x0, w, b)
+	return y, gr[0], gr[1], gr[2]
+}
+
+// runWeightedSum builds loss = Σ r ⊙ out on out's graph, runs it runs
+// times (later runs reuse every op-owned buffer; the gradient buffers are
+// cleared between runs, as training does) and returns out's value and the
+// gradients of wrt from the last run.
+func runWeightedSum(t *testing.T, out, r *gorgonia.Node, runs int, wrt ...*gorgonia.Node) (y []float32, grads [][]float32) {
+	t.Helper()
 	prod, err := gorgonia.HadamardProd(out, r)
 	require.NoError(t, err)
 	loss, err := gorgonia.Sum(prod)
 	require.NoError(t, err)
-	_, err = gorgonia.Grad(loss, x0, w, b)
+	_, err = gorgonia.Grad(loss, wrt...)
 	require.NoError(t, err)
 	var yv gorgonia.Value
 	gorgonia.Read(out, &yv)
-	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(x0, w, b))
+	vm := gorgonia.NewTapeMachine(out.Graph(), gorgonia.BindDualValues(wrt...))
 	defer vm.Close()
-	grad := func(n *gorgonia.Node) []float32 {
-		v, err := n.Grad()
-		require.NoError(t, err)
-		return append([]float32(nil), v.Data().([]float32)...)
-	}
-	for i := 0; i < runs; i++ {
+	grads = make([][]float32, len(wrt))
+	for range runs {
 		require.NoError(t, vm.RunAll())
 		y = append(y[:0], yv.Data().([]float32)...)
-		dx, dw, db = grad(x0), grad(w), grad(b)
-		vm.Reset()
-		// Gorgonia accumulates into the gradient buffers across runs; clear
-		// them as training does.
-		for _, n := range []*gorgonia.Node{x0, w, b} {
+		for i, n := range wrt {
 			v, err := n.Grad()
 			require.NoError(t, err)
+			grads[i] = append(grads[i][:0], v.Data().([]float32)...)
 			clear(v.Data().([]float32))
 		}
+		vm.Reset()
 	}
-	return y, dx, dw, db
+	return y, grads
 }
 
 func assertClose(t *testing.T, want, got []float32, tol float64, what string) {

@@ -27,7 +27,7 @@ func Reparameterize(mu, logvar, eps *gorgonia.Node) (*gorgonia.Node, error) {
 	if !mu.Shape().Eq(eps.Shape()) || eps.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("reparameterize: eps %v %v must be float32 of mu's shape %v", eps.Shape(), eps.Dtype(), mu.Shape())
 	}
-	n, err := gorgonia.ApplyOp(&reparamOp{}, mu, logvar, eps)
+	n, err := gorgonia.ApplyOp(&reparamOp{matrixOp: matrixOp{3}}, mu, logvar, eps)
 	if err != nil {
 		return nil, fmt.Errorf("reparameterize: %w", err)
 	}
@@ -82,8 +82,8 @@ func latentValues(what string, in []gorgonia.Value, n int) ([][]float32, error) 
 	return vs, nil
 }
 
-// matrixOp is the type and shape plumbing of an op whose inputs and output
-// are all matrices of the first input's shape.
+// matrixOp is the type and shape plumbing the latent ops embed: arity
+// matrix inputs and a matrix output of the first input's shape.
 type matrixOp struct{ arity int }
 
 func (op matrixOp) Arity() int { return op.arity }
@@ -111,17 +111,10 @@ func (matrixOp) OverwritesInput() int { return -1 }
 // reparamOp: z = mu + exp(logvar/2) ⊙ eps
 
 type reparamOp struct {
+	matrixOp
 	out *tensor.Dense
 }
 
-func (op *reparamOp) Arity() int    { return 3 }
-func (op *reparamOp) Type() hm.Type { return matrixOp{3}.Type() }
-func (op *reparamOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return matrixOp{3}.InferShape(in...)
-}
-func (op *reparamOp) ReturnsPtr() bool      { return false }
-func (op *reparamOp) CallsExtern() bool     { return false }
-func (op *reparamOp) OverwritesInput() int  { return -1 }
 func (op *reparamOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *reparamOp) Hashcode() uint32      { return hashOf(op) }
 func (op *reparamOp) String() string        { return "Reparameterize" }
@@ -146,7 +139,7 @@ func (op *reparamOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 	if err := checkArity("reparameterize gradient", 3, len(inputs)); err != nil {
 		return nil, err
 	}
-	dlv, err := gorgonia.ApplyOp(&reparamGradOp{}, inputs[1], inputs[2], grad)
+	dlv, err := gorgonia.ApplyOp(&reparamGradOp{matrixOp: matrixOp{3}}, inputs[1], inputs[2], grad)
 	if err != nil {
 		return nil, fmt.Errorf("reparameterize gradient: %w", err)
 	}
@@ -155,17 +148,10 @@ func (op *reparamOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 
 // reparamGradOp: dlogvar = g ⊙ eps ⊙ exp(logvar/2) / 2.
 type reparamGradOp struct {
+	matrixOp
 	out *tensor.Dense
 }
 
-func (op *reparamGradOp) Arity() int    { return 3 }
-func (op *reparamGradOp) Type() hm.Type { return matrixOp{3}.Type() }
-func (op *reparamGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return matrixOp{3}.InferShape(in...)
-}
-func (op *reparamGradOp) ReturnsPtr() bool      { return false }
-func (op *reparamGradOp) CallsExtern() bool     { return false }
-func (op *reparamGradOp) OverwritesInput() int  { return -1 }
 func (op *reparamGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *reparamGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *reparamGradOp) String() string        { return "ReparameterizeGrad" }
@@ -228,11 +214,11 @@ func (op *klOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gor
 	if err := checkArity("gaussian kl gradient", 2, len(inputs)); err != nil {
 		return nil, err
 	}
-	dmu, err := gorgonia.ApplyOp(&klGradOp{wrtLogvar: false}, inputs[0], grad)
+	dmu, err := gorgonia.ApplyOp(&klGradOp{matrixOp: matrixOp{2}, wrtLogvar: false}, inputs[0], grad)
 	if err != nil {
 		return nil, fmt.Errorf("gaussian kl gradient: %w", err)
 	}
-	dlv, err := gorgonia.ApplyOp(&klGradOp{wrtLogvar: true}, inputs[1], grad)
+	dlv, err := gorgonia.ApplyOp(&klGradOp{matrixOp: matrixOp{2}, wrtLogvar: true}, inputs[1], grad)
 	if err != nil {
 		return nil, fmt.Errorf("gaussian kl gradient: %w", err)
 	}
@@ -243,22 +229,18 @@ func (op *klOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gor
 // wrtLogvar, to logvar (g·(exp(logvar) − 1)/(2B)); its inputs are that
 // matrix and the incoming scalar gradient.
 type klGradOp struct {
+	matrixOp
 	wrtLogvar bool
 	out       *tensor.Dense
 }
 
-func (op *klGradOp) Arity() int { return 2 }
+// Type: the matrix and the incoming scalar, to a matrix (matrixOp's would
+// take two matrices).
 func (op *klGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	t := gorgonia.TensorType{Dims: 2, Of: a}
 	return hm.NewFnType(t, a, t)
 }
-func (op *klGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return matrixOp{1}.InferShape(in...)
-}
-func (op *klGradOp) ReturnsPtr() bool      { return false }
-func (op *klGradOp) CallsExtern() bool     { return false }
-func (op *klGradOp) OverwritesInput() int  { return -1 }
 func (op *klGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *klGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *klGradOp) String() string        { return fmt.Sprintf("GaussianKLGrad{logvar=%t}", op.wrtLogvar) }

@@ -105,6 +105,20 @@ func (op *phaseOp) shapes(n int) (in, out tensor.Shape) {
 	return in, out
 }
 
+// outShape checks an input shape s (the batch, if any, is its first axis)
+// and returns the output's.
+func (op *phaseOp) outShape(s tensor.Shape) (tensor.Shape, error) {
+	n := 0
+	if len(s) == 4 {
+		n = s[0]
+	}
+	want, out := op.shapes(n)
+	if !s.Eq(want) {
+		return nil, fmt.Errorf("%s: input %v, want %v", op, s, want)
+	}
+	return out, nil
+}
+
 func (op *phaseOp) Arity() int { return 1 }
 func (op *phaseOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
@@ -116,15 +130,7 @@ func (op *phaseOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: want a shape, got %v", op, in[0])
 	}
-	n := 0
-	if len(s) == 4 {
-		n = s[0]
-	}
-	want, out := op.shapes(n)
-	if !s.Eq(want) {
-		return nil, fmt.Errorf("%s: input %v, want %v", op, s, want)
-	}
-	return out, nil
+	return op.outShape(s)
 }
 func (op *phaseOp) ReturnsPtr() bool      { return false }
 func (op *phaseOp) CallsExtern() bool     { return false }
@@ -162,13 +168,9 @@ func (op *phaseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	if len(s) == 4 {
-		n = s[0]
-	}
-	want, outShape := op.shapes(n)
-	if !s.Eq(want) {
-		return nil, fmt.Errorf("%s: input %v, want %v", op, s, want)
+	outShape, err := op.outShape(s)
+	if err != nil {
+		return nil, err
 	}
 	out := ownBuf(&op.out, outShape...)
 	dst := out.Float32s()
@@ -176,20 +178,18 @@ func (op *phaseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	case phaseWeights:
 		op.weights(src, dst)
 	case phaseBias:
+		if op.adjoint {
+			clear(dst)
+		}
 		for p := range 4 {
-			for o := range op.c {
-				if op.adjoint {
-					if p == 0 {
-						dst[o] = 0
-					}
-					dst[o] += src[p*op.c+o]
-				} else {
-					dst[p*op.c+o] = src[o]
-				}
+			if op.adjoint {
+				kernels.AddTo(dst, src[p*op.c:(p+1)*op.c])
+			} else {
+				copy(dst[p*op.c:], src)
 			}
 		}
 	default:
-		op.shuffle(src, dst, n)
+		op.shuffle(src, dst, s[0])
 	}
 	return out, nil
 }
