@@ -70,11 +70,16 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 	tiles := ws.grow(&ws.tile, workers*maxTile)
 	// A transposed with a stride that is a multiple of 16 floats aliases in L1.
 	packAllA := transA && lda%16 == 0
+	// B not transposed whose rows lie an odd number of cache lines apart
+	// (a row stride of 16 floats times an odd number, as 400 and 784) maps a
+	// panel's rows onto every L1 set: the kernel reads its full panels in
+	// place, which saves the packing pass over B (a tenth of a VAE step).
+	directB := !transB && ldb%32 == 16
 	for p0 := 0; p0 < k; p0 += gemmKC {
 		kb := min(gemmKC, k-p0)
 		g := &ws.blk
 		*g = gemmBlock{kern: kern, m: m, n: n, kb: kb, p0: p0, transA: transA, transB: transB,
-			a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: 1}
+			a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: 1, bDirect: directB}
 		if beta == 0 && p0 == 0 {
 			g.acc = 0
 		}
@@ -134,6 +139,7 @@ type gemmBlock struct {
 	bp             []float32 // packed B panels
 	ap             []float32 // packed A: every panel if apAll, else the ragged last one
 	apAll          bool
+	bDirect        bool // full column panels of B are read in place (see sgemmPacked)
 }
 
 func (g *gemmBlock) packA(lo, hi int) {
@@ -146,6 +152,9 @@ func (g *gemmBlock) packA(lo, hi int) {
 func (g *gemmBlock) packB(lo, hi int) {
 	nr, kb := g.kern.nr, g.kb
 	for jp := lo; jp < hi; jp++ {
+		if g.bDirect && jp*nr+nr <= g.n {
+			continue
+		}
 		packB(nr, g.transB, g.b, g.ldb, g.n, g.p0, kb, jp, g.bp[jp*kb*nr:])
 	}
 }
@@ -159,7 +168,10 @@ func (g *gemmBlock) tiles(ilo, ihi, jlo, jhi int, tile []float32) {
 	for jp := jlo; jp < jhi; jp++ {
 		j0 := jp * nr
 		cols := min(nr, g.n-j0)
-		bptr := &g.bp[jp*kb*nr]
+		bptr, bs := &g.bp[jp*kb*nr], nr
+		if g.bDirect && cols == nr {
+			bptr, bs = &g.b[g.p0*g.ldb+j0], g.ldb
+		}
 		for ip := ilo; ip < ihi; ip++ {
 			i0 := ip * mr
 			rows := min(mr, g.m-i0)
@@ -176,10 +188,10 @@ func (g *gemmBlock) tiles(ilo, ihi, jlo, jhi int, tile []float32) {
 				aptr, rs, ps = &g.a[i0*g.lda+g.p0], g.lda, 1
 			}
 			if rows == mr && cols == nr {
-				g.kern.fn(kb, aptr, rs, ps, bptr, nr, &g.c[i0*g.ldc+j0], g.ldc, g.acc)
+				g.kern.fn(kb, aptr, rs, ps, bptr, bs, &g.c[i0*g.ldc+j0], g.ldc, g.acc)
 				continue
 			}
-			g.kern.fn(kb, aptr, rs, ps, bptr, nr, &tile[0], nr, 0)
+			g.kern.fn(kb, aptr, rs, ps, bptr, bs, &tile[0], nr, 0)
 			for r := 0; r < rows; r++ {
 				dst := g.c[(i0+r)*g.ldc+j0 : (i0+r)*g.ldc+j0+cols]
 				if g.acc == 0 {
@@ -229,11 +241,30 @@ func packB(nr int, trans bool, b []float32, ldb, n, p0, kb, jp int, dst []float3
 		}
 		return
 	}
-	clear(d)
-	for c := 0; c < cols; c++ {
+	// op(B) = Bᵀ: the panel is a transpose of cols rows of b. Four rows at
+	// a time make each write four adjacent floats and let the compiler drop
+	// the bounds checks of the reads (a column at a time, this was 7% of a
+	// VAE training step).
+	c := 0
+	for ; c+4 <= cols; c += 4 {
+		s0 := b[(j0+c)*ldb+p0:][:kb]
+		s1 := b[(j0+c+1)*ldb+p0:][:len(s0)]
+		s2 := b[(j0+c+2)*ldb+p0:][:len(s0)]
+		s3 := b[(j0+c+3)*ldb+p0:][:len(s0)]
+		for p := range s0 {
+			q := d[p*nr+c:][:4]
+			q[0], q[1], q[2], q[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; c < cols; c++ {
 		src := b[(j0+c)*ldb+p0 : (j0+c)*ldb+p0+kb]
 		for p, v := range src {
 			d[p*nr+c] = v
+		}
+	}
+	if cols < nr {
+		for p := 0; p < kb; p++ {
+			clear(d[p*nr+cols : p*nr+nr])
 		}
 	}
 }

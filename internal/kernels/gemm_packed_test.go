@@ -26,9 +26,11 @@ func checkPacked(t *testing.T, kern *gemmKernel) {
 	// The last three are large enough to split across the worker pool:
 	// column panels with every A panel packed in parallel (transposed A with
 	// a stride a multiple of 16), two depth blocks with ragged column panels,
-	// and ragged row panels under few column panels.
+	// and ragged row panels under few column panels. Widths 80 and 48 give
+	// B a row stride of an odd number of cache lines, read in place (with
+	// a packed ragged panel), over one and two depth blocks.
 	for _, s := range [][3]int{{1, 1, 1}, {7, 33, 5}, {8, 32, 257}, {50, 70, 300}, {24, 96, 130},
-		{256, 128, 64}, {48, 100, 1100}, {130, 40, 400}} {
+		{256, 128, 64}, {48, 100, 1100}, {130, 40, 400}, {40, 80, 300}, {130, 48, 1100}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			for _, beta := range []float32{0, 1, 0.5} {
 				m, n, k := s[0], s[1], s[2]
@@ -120,6 +122,41 @@ func TestMicroKernelTwinsMatchAssembly(t *testing.T) {
 					})
 				}
 			}
+		}
+	}
+}
+
+// packB's transposed path (four source rows at a time, a ragged tail, zero
+// padding past n) must lay out exactly what the one-element-at-a-time
+// definition does, over stale destination contents.
+func TestPackBTransposed(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for _, tc := range []struct{ nr, n, kb, p0, jp int }{
+		{32, 64, 7, 0, 0}, {32, 64, 256, 3, 1}, {32, 45, 10, 0, 1}, {32, 3, 5, 2, 0}, {16, 30, 9, 1, 1},
+	} {
+		ldb := tc.p0 + tc.kb + 3
+		b := randF32(r, tc.n*ldb)
+		got := randF32(r, tc.kb*tc.nr) // stale contents must all be overwritten
+		packB(tc.nr, true, b, ldb, tc.n, tc.p0, tc.kb, tc.jp, got)
+		want := make([]float32, tc.kb*tc.nr)
+		for p := 0; p < tc.kb; p++ {
+			for c := 0; c < tc.nr; c++ {
+				if j := tc.jp*tc.nr + c; j < tc.n {
+					want[p*tc.nr+c] = b[j*ldb+tc.p0+p]
+				}
+			}
+		}
+		require.Equal(t, want, got, "%+v", tc)
+	}
+}
+
+func BenchmarkPackBTransposed(b *testing.B) {
+	const nr, n, kb, ldb = 32, 784, 256, 400
+	src, dst := randF32(rand.New(rand.NewSource(1)), n*ldb), make([]float32, kb*nr)
+	b.SetBytes(kb * nr * 4)
+	for b.Loop() {
+		for jp := 0; jp < n/nr; jp++ {
+			packB(nr, true, src, ldb, n, 0, kb, jp, dst)
 		}
 	}
 }
