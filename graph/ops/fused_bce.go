@@ -151,11 +151,7 @@ func (op *bceGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	d := out.Float32s()[:len(p)]
 	s := -g / float32(op.div)
 	kernels.ParallelFor(len(p), len(p), func(lo, hi int) {
-		dd, tt := d[lo:hi], t[lo:hi]
-		for i, v := range p[lo:hi] {
-			ti := tt[i]
-			dd[i] = s * (ti/(v+BCEEps) - (1-ti)/(1-v+BCEEps))
-		}
+		kernels.BCEGrad(p[lo:hi], t[lo:hi], d[lo:hi], s, BCEEps)
 	})
 	return out, nil
 }

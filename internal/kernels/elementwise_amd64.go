@@ -21,6 +21,9 @@ func reluGradAVX2(y, gy, dz *float32, n int)
 func sigmoidGradAVX2(y, gy, dz *float32, n int)
 
 //go:noescape
+func bceGradAVX2(p, t, d *float32, n int, s, eps float32)
+
+//go:noescape
 func addToAVX2(dst, src *float32, n int)
 
 //go:noescape

@@ -160,6 +160,39 @@ sg_done:
 	VZEROUPPER
 	RET
 
+// func bceGradAVX2(p, t, d *float32, n int, s, eps float32)
+// d = s·(t/(p+eps) − (1−t)/((1−p)+eps)), in bceGradGo's order of operations.
+TEXT ·bceGradAVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), SI
+	MOVQ t+8(FP), R8
+	MOVQ d+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS s+32(FP), Y14
+	VBROADCASTSS eps+36(FP), Y13
+	SHRQ $3, CX
+	JZ bg_done
+	VBROADCASTSS c_one<>(SB), Y15
+bg_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VADDPS Y13, Y0, Y2
+	VDIVPS Y2, Y1, Y3
+	VSUBPS Y1, Y15, Y4
+	VSUBPS Y0, Y15, Y5
+	VADDPS Y13, Y5, Y5
+	VDIVPS Y5, Y4, Y4
+	VSUBPS Y4, Y3, Y3
+	VMULPS Y3, Y14, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNZ bg_loop
+bg_done:
+	VZEROUPPER
+	RET
+
 // func addToAVX2(dst, src *float32, n int)
 TEXT ·addToAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI

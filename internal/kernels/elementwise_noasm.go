@@ -23,6 +23,9 @@ func reluGradAVX2(y, gy, dz *float32, n int) {
 func sigmoidGradAVX2(y, gy, dz *float32, n int) {
 	sigmoidGradGo(unsafe.Slice(y, n), unsafe.Slice(gy, n), unsafe.Slice(dz, n))
 }
+func bceGradAVX2(p, t, d *float32, n int, s, eps float32) {
+	bceGradGo(unsafe.Slice(p, n), unsafe.Slice(t, n), unsafe.Slice(d, n), s, eps)
+}
 func addToAVX2(dst, src *float32, n int) { addToGo(unsafe.Slice(dst, n), unsafe.Slice(src, n)) }
 func adamAVX2(param, grad, m, v *float32, n int, k *adamConsts) {
 	adamGo(unsafe.Slice(param, n), unsafe.Slice(grad, n), unsafe.Slice(m, n), unsafe.Slice(v, n), k)

@@ -131,6 +131,19 @@ func TestElementwiseTwinsMatchAssembly(t *testing.T) {
 			sigmoidGradGo(ys, gy, want)
 			near(t, want, got, 1e-6, "SigmoidGrad")
 
+			// BCEGrad: the same bits both ways, p over [0, 1] with its ends.
+			tt := randSlice(r, n, 1)
+			for i := range tt {
+				tt[i] = 0.5 + tt[i]/2
+			}
+			if n > 2 {
+				ys[0], ys[1] = 0, 1
+			}
+			got, want = make([]float32, n), make([]float32, n)
+			BCEGrad(ys, tt, got, -0.37, 1e-7)
+			bceGradGo(ys, tt, want, -0.37, 1e-7)
+			require.Equal(t, want, got, "BCEGrad")
+
 			src := randSlice(r, n, 1)
 			got, want = clone(y), clone(y)
 			AddTo(got, src)
