@@ -212,6 +212,14 @@ func packA(mr int, trans bool, a []float32, lda, m, p0, kb, ip int, dst []float3
 	i0 := ip * mr
 	rows := min(mr, m-i0)
 	if trans {
+		if rows == 8 && mr == 8 {
+			// A fixed-size copy is two vector moves; copy() of 32 bytes
+			// is a runtime.memmove call per row.
+			for p := 0; p < kb; p++ {
+				*(*[8]float32)(d[p*8:]) = *(*[8]float32)(a[(p0+p)*lda+i0:])
+			}
+			return
+		}
 		for p := 0; p < kb; p++ {
 			dp := d[p*mr : p*mr+mr]
 			copy(dp, a[(p0+p)*lda+i0:(p0+p)*lda+i0+rows])
@@ -234,6 +242,12 @@ func packB(nr int, trans bool, b []float32, ldb, n, p0, kb, jp int, dst []float3
 	j0 := jp * nr
 	cols := min(nr, n-j0)
 	if !trans {
+		if cols == 32 && nr == 32 {
+			for p := 0; p < kb; p++ {
+				*(*[32]float32)(d[p*32:]) = *(*[32]float32)(b[(p0+p)*ldb+j0:])
+			}
+			return
+		}
 		for p := 0; p < kb; p++ {
 			dp := d[p*nr : p*nr+nr]
 			copy(dp, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])
