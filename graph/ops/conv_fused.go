@@ -657,10 +657,7 @@ func (op *convDBOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		for c := lo; c < hi; c++ {
 			var s float32
 			for i := 0; i < dzs[0]; i++ {
-				row := dz[(i*g.outC+c)*p : (i*g.outC+c+1)*p]
-				for _, v := range row {
-					s += v
-				}
+				s += kernels.Sum(dz[(i*g.outC+c)*p : (i*g.outC+c+1)*p])
 			}
 			db[c] = s
 		}

@@ -117,3 +117,23 @@ func TestAdamUpdateLongMatchesReferenceAndFlushes(t *testing.T) {
 		require.False(t, m[i] != 0 && math.Abs(float64(m[i])) < minNormal32, "m %d subnormal", i)
 	}
 }
+
+// Sum matches a float64 sum for every length around the eight lanes, and
+// adds in its documented order: lane i mod 8, combined pairwise.
+func TestSum(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 225, 1000} {
+		x := randSlice(r, n, 10)
+		var want float64
+		var lanes [8]float32
+		for i, v := range x {
+			want += float64(v)
+			lanes[i%8] += v
+		}
+		got := Sum(x)
+		assert.InDelta(t, want, float64(got), 1e-4*float64(n+1), "n=%d", n)
+		exact := ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
+		assert.Equal(t, exact, got, "n=%d", n)
+	}
+	assert.Equal(t, float32(3), Sum([]float32{1, 1, 1}))
+}
