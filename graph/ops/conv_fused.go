@@ -100,10 +100,25 @@ func (g convGeom) checkW(s tensor.Shape, what string) error {
 }
 
 // im2col writes the ckk×plane matrix whose column (oy, ox) holds the
-// receptive field of output pixel (oy, ox), row (c, ki, kj) matching w's layout.
-func (g convGeom) im2col(x, col []float32) {
+// receptive field of output pixel (oy, ox), row (c, ki, kj) matching w's
+// layout. pad is scratch of padSize values, used when sharedPad.
+func (g convGeom) im2col(x, col, pad []float32) {
 	p := g.plane()
 	x, col = x[:g.inSize()], col[:g.ckk()*p]
+	if g.sharedPad() {
+		g.padInput(x, pad)
+		l, r := g.padLen(), 0
+		for c := 0; c < g.inC; c++ {
+			xp := pad[c*l : (c+1)*l]
+			for ki := 0; ki < g.k; ki++ {
+				for kj := 0; kj < g.k; kj++ {
+					copy(col[r*p:r*p+p], xp[ki*g.ow+kj:])
+					r++
+				}
+			}
+		}
+		return
+	}
 	r := 0
 	for c := 0; c < g.inC; c++ {
 		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
@@ -141,12 +156,29 @@ func (g convGeom) im2col(x, col []float32) {
 	}
 }
 
-// col2im is the adjoint of im2col: it adds every entry of col into the input
-// pixel it was read from. dx must be cleared by the caller; entries of col
-// that fall on the padding may be cleared.
-func (g convGeom) col2im(col, dx []float32) {
+// col2im is the adjoint of im2col: it sets dx to the sum of every entry of
+// col over the input pixel it was read from. Entries of col that fall on
+// the padding may be cleared; pad is scratch as for im2col.
+func (g convGeom) col2im(col, dx, pad []float32) {
 	p := g.plane()
 	dx, col = dx[:g.inSize()], col[:g.ckk()*p]
+	if g.sharedPad() {
+		l, r := g.padLen(), 0
+		pad = pad[:g.padSize()]
+		clear(pad)
+		for c := 0; c < g.inC; c++ {
+			dp := pad[c*l : (c+1)*l]
+			for ki := 0; ki < g.k; ki++ {
+				for kj := 0; kj < g.k; kj++ {
+					kernels.AddTo(dp[ki*g.ow+kj:ki*g.ow+kj+p], col[r*p:r*p+p])
+					r++
+				}
+			}
+		}
+		g.unpad(pad, dx) // what landed on the padding is dropped
+		return
+	}
+	clear(dx)
 	r := 0
 	for c := 0; c < g.inC; c++ {
 		dc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
@@ -180,6 +212,62 @@ func (g convGeom) col2im(col, dx []float32) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// sharedPad reports a stride-1 convolution whose padding is at least k − 1
+// wide and whose output is larger than its input (the phase convolution's
+// k 2, pad 1). Its output rows are then ow = w + 2·pad − k + 1 wide, and an
+// input channel laid out with padding but with rows only ow apart (see
+// padInput) has its neighbouring rows' padding columns overlap, all of it
+// zeros: every im2col row is that padded channel shifted by ki·ow + kj, one
+// flat copy (and col2im one flat add) instead of one per output row.
+func (g convGeom) sharedPad() bool {
+	return g.stride == 1 && g.k > 1 && g.pad >= g.k-1 && !g.same()
+}
+
+// padLen is the length of one padded channel: padded row py ∈ [0, h+2·pad)
+// and column px ∈ [0, w+2·pad) at py·ow + px.
+func (g convGeom) padLen() int { return (g.h+2*g.pad)*g.ow + g.k - 1 }
+
+// padSize is the scratch im2col and col2im need, 0 when not sharedPad.
+func (g convGeom) padSize() int {
+	if !g.sharedPad() {
+		return 0
+	}
+	return g.inC * g.padLen()
+}
+
+// padInput writes x's channels into pad laid out as padLen describes,
+// every value outside the image zero.
+func (g convGeom) padInput(x, pad []float32) {
+	l, ow, w := g.padLen(), g.ow, g.w
+	for c := 0; c < g.inC; c++ {
+		xc, xp := x[c*g.h*w:(c+1)*g.h*w], pad[c*l:(c+1)*l]
+		at := g.pad*ow + g.pad // where image row 0 starts
+		clear(xp[:at])
+		for iy := 0; iy < g.h; iy++ {
+			copy(xp[at:at+w], xc[iy*w:iy*w+w])
+			gap := xp[at+w : min(at+ow, l)] // this row's right and the next one's left padding
+			for j := range gap {
+				gap[j] = 0
+			}
+			at += ow
+		}
+		clear(xp[min(at+w-ow, l):])
+	}
+}
+
+// unpad copies the image's values out of a padded layout (padInput's inverse).
+func (g convGeom) unpad(pad, dx []float32) {
+	l, ow, w := g.padLen(), g.ow, g.w
+	for c := 0; c < g.inC; c++ {
+		dc, dp := dx[c*g.h*w:(c+1)*g.h*w], pad[c*l:(c+1)*l]
+		at := g.pad*ow + g.pad
+		for iy := 0; iy < g.h; iy++ {
+			copy(dc[iy*w:iy*w+w], dp[at:at+w])
+			at += ow
 		}
 	}
 }
@@ -265,6 +353,7 @@ func (g convGeom) validCols(kj int) (lo, hi int) {
 // convScratch is one worker's reusable buffers.
 type convScratch struct {
 	col  []float32 // im2col (or its gradient) of one image
+	pad  []float32 // one image padded, for a sharedPad convolution
 	acc  []float32 // a worker's partial dw
 	brow []float32 // one output row filled with a channel's bias
 	ws   kernels.Scratch
@@ -401,6 +490,7 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			s.col = grow(s.col, ckk*p)
 		}
 		s.brow = grow(s.brow, p)
+		s.pad = grow(s.pad, g.padSize())
 		for i := lo; i < hi; i++ {
 			yi := y[i*outSz : (i+1)*outSz]
 			if g.direct() {
@@ -411,7 +501,7 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 				if keep {
 					col = op.cols[i*ckk*p : (i+1)*ckk*p]
 				}
-				g.im2col(x[i*inSz:(i+1)*inSz], col)
+				g.im2col(x[i*inSz:(i+1)*inSz], col, s.pad)
 				kernels.Sgemm(false, false, g.outC, p, ckk, w, ckk, col, p, 0, yi, p, &s.ws)
 			}
 			for c := 0; c < g.outC; c++ {
@@ -586,8 +676,9 @@ func (op *convDWOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			col := op.fwd.keptCols(x, n, i)
 			if col == nil {
 				s.col = grow(s.col, ckk*p)
+				s.pad = grow(s.pad, g.padSize())
 				col = s.col
-				g.im2col(x[i*inSz:(i+1)*inSz], col)
+				g.im2col(x[i*inSz:(i+1)*inSz], col, s.pad)
 			}
 			dzi := dz[i*outSz : (i+1)*outSz]
 			if transposed {
@@ -729,11 +820,10 @@ func (op *convDXOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			return
 		}
 		s.col = grow(s.col, ckk*p)
+		s.pad = grow(s.pad, g.padSize())
 		for i := lo; i < hi; i++ {
 			kernels.Sgemm(true, false, ckk, p, g.outC, w, ckk, dz[i*outSz:(i+1)*outSz], p, 0, s.col, p, &s.ws)
-			dxi := dx[i*inSz : (i+1)*inSz]
-			clear(dxi)
-			g.col2im(s.col, dxi)
+			g.col2im(s.col, dx[i*inSz:(i+1)*inSz], s.pad)
 		}
 	})
 	return out, nil

@@ -189,6 +189,11 @@ var convCases = []convCase{
 	{3, 3, 1, 6, 7, 3, 1, 1, Sigmoid},
 	{2, 2, 1, 5, 4, 5, 1, 2, ReLU},
 	{2, 2, 2, 2, 6, 5, 1, 2, Tanh}, // the 5×5 kernel's outer rows and columns read only padding
+	// Stride 1 with pad ≥ k − 1 and a larger output takes the shared-padding
+	// path (one flat copy per im2col row): the phase convolution's k 2, pad 1.
+	{2, 3, 4, 5, 6, 2, 1, 1, ReLU},
+	{2, 2, 3, 1, 4, 2, 1, 1, Sigmoid},
+	{1, 2, 3, 4, 3, 3, 1, 3, Identity},
 }
 
 // TestConv2dActMatchesGorgonia compares the fused op with the Gorgonia path
@@ -196,7 +201,7 @@ var convCases = []convCase{
 // batch large enough to be split across cores.
 func TestConv2dActMatchesGorgonia(t *testing.T) {
 	cases := append([]convCase{{24, 3, 8, 14, 14, 3, 2, 1, ReLU}, {12, 4, 6, 10, 9, 3, 1, 1, Tanh},
-		{20, 4, 1, 12, 11, 3, 1, 1, Sigmoid}}, convCases...)
+		{20, 4, 1, 12, 11, 3, 1, 1, Sigmoid}, {16, 6, 12, 7, 7, 2, 1, 1, ReLU}}, convCases...)
 	for i, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
 			d := newConvData(c, int64(i+1))
