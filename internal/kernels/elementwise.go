@@ -127,12 +127,25 @@ func Axpy(dst, src []float32, alpha float32) {
 // Sum is Σ x, element i added into partial sum i mod 8 and the eight
 // combined pairwise at the end: eight independent chains of additions
 // instead of one (a single running sum waits on every add's latency, which
-// made a conv bias gradient 5% of a conv step). Pure Go, so every build
-// and CPU gives the same bits.
+// made a conv bias gradient 5% of a conv step). The assembly adds the same
+// lanes in the same order, so every build and CPU gives the same bits.
 func Sum(x []float32) float32 {
 	var a [8]float32
-	j := 0
-	for ; j+8 <= len(x); j += 8 {
+	j := len(x) &^ 7
+	if useAsm && j > 0 {
+		sumAVX2(&x[0], j, &a)
+	} else {
+		sumGo(x[:j], &a)
+	}
+	for i, v := range x[j:] {
+		a[i] += v
+	}
+	return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+}
+
+// sumGo adds x (a multiple of 8 long) into the lanes of a, as sumAVX2 does.
+func sumGo(x []float32, a *[8]float32) {
+	for j := 0; j+8 <= len(x); j += 8 {
 		v := x[j : j+8 : j+8]
 		a[0] += v[0]
 		a[1] += v[1]
@@ -143,10 +156,6 @@ func Sum(x []float32) float32 {
 		a[6] += v[6]
 		a[7] += v[7]
 	}
-	for i, v := range x[j:] {
-		a[i] += v
-	}
-	return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
 }
 
 // Dot is Σ a·b.

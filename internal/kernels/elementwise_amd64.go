@@ -38,6 +38,9 @@ func axpyAVX2(dst, src *float32, n int, alpha float32)
 //go:noescape
 func dotAVX2(a, b *float32, n int) float32
 
+//go:noescape
+func sumAVX2(x *float32, n int, acc *[8]float32)
+
 // bceSumAVX2 adds Σ t·log(p+eps) + (1−t)·log(1−p+eps) over n floats (a
 // multiple of 8) into acc's eight lanes and returns the lanes (a bit each)
 // whose log arguments were all positive normal floats.

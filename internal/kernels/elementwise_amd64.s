@@ -473,3 +473,23 @@ bce_done:
 	MOVQ BX, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// func sumAVX2(x *float32, n int, acc *[8]float32)
+// acc[i] += Σ x[8k+i] for n floats (a multiple of 8): one vector of eight
+// lanes, the same additions in the same order as Sum's Go loop.
+TEXT ·sumAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ acc+16(FP), DI
+	VMOVUPS (DI), Y0
+	SHRQ $3, CX
+	JZ sum_done
+sum_loop:
+	VADDPS (SI), Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ sum_loop
+sum_done:
+	VMOVUPS Y0, (DI)
+	VZEROUPPER
+	RET
