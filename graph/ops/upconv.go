@@ -238,21 +238,24 @@ func (op *phaseOp) shuffle(src, dst []float32, n int) {
 			} else {
 				y, o = src[img*small:(img+1)*small], dst[img*big:(img+1)*big]
 			}
+			// Phases (a, 0) and (a, 1) fill output row 2i+a's even and odd
+			// columns: one pass writes (or reads) the row in order.
 			for a := range 2 {
-				for b := range 2 {
-					p := 2*a + b
-					for ch := range c {
-						yc := y[(p*c+ch)*ph*pw:]
-						oc := o[ch*4*h*w:]
-						for i := range h {
-							yr := yc[(i+a)*pw+b:]
-							or := oc[(2*i+a)*2*w+b:]
-							for j := range w {
-								if op.adjoint {
-									yr[j] = or[2*j]
-								} else {
-									or[2*j] = yr[j]
-								}
+				for ch := range c {
+					y0 := y[((2*a)*c+ch)*ph*pw:]
+					y1 := y[((2*a+1)*c+ch)*ph*pw:]
+					oc := o[ch*4*h*w:]
+					for i := range h {
+						r0 := y0[(i+a)*pw : (i+a)*pw+w]
+						r1 := y1[(i+a)*pw+1 : (i+a)*pw+1+w]
+						or := oc[(2*i+a)*2*w : (2*i+a)*2*w+2*w]
+						if op.adjoint {
+							for j := range r0 {
+								r0[j], r1[j] = or[2*j], or[2*j+1]
+							}
+						} else {
+							for j := range r0 {
+								or[2*j], or[2*j+1] = r0[j], r1[j]
 							}
 						}
 					}
