@@ -17,7 +17,10 @@ type Runner struct {
 	m      Model
 	g      *G.ExprGraph
 	vm     G.VM
+	x      *G.Node
 	in     []float32
+	inT    G.Value // in as the input's value
+	direct bool    // full batches are read where the caller keeps them
 	outs   []G.Value
 	widths []int
 	batch  int
@@ -40,12 +43,13 @@ func newRunner(m Model, batch, inDim int, build Build) (*Runner, error) {
 	}
 	r := &Runner{m: m, g: G.NewGraph(), batch: batch, inDim: inDim}
 	x, in := input(r.g, "x", batch, r.inDim)
-	r.in = in
+	r.x, r.in, r.inT = x, in, x.Value()
 	outs, err := build(x)
 	if err != nil {
 		m.Params().Forget(r.g)
 		return nil, err
 	}
+	r.direct = readOnly(r.g, x)
 	r.outs = make([]G.Value, len(outs))
 	for i, o := range outs {
 		if o.Shape().TotalSize()%batch != 0 {
@@ -81,10 +85,14 @@ func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 			return fmt.Errorf("output buffer %d has %d values, want %d samples × %d", i, len(d), n, r.widths[i])
 		}
 	}
+	if r.direct {
+		defer func() { _ = G.Let(r.x, r.inT) }() // hold no reference to x
+	}
 	for start := 0; start < n; start += r.batch {
 		k := min(r.batch, n-start)
-		kernels.Copy(r.in, x[start*r.inDim:(start+k)*r.inDim])
-		clear(r.in[k*r.inDim:])
+		if err := r.feed(x[start*r.inDim : (start+k)*r.inDim]); err != nil {
+			return err
+		}
 		err := r.vm.RunAll()
 		if err == nil {
 			for i, o := range r.outs {
@@ -101,6 +109,39 @@ func (r *Runner) Run(x []float32, n int, dst ...[]float32) error {
 		}
 	}
 	return nil
+}
+
+// feed makes batch the graph's input: a full batch in place when no op
+// may write into its input (a copy and a memory pass fewer per batch), else
+// copied into the runner's own buffer and zero-padded.
+func (r *Runner) feed(batch []float32) error {
+	if r.direct && len(batch) == len(r.in) {
+		if err := G.Let(r.x, tensorOf(batch, r.batch, r.inDim)); err != nil {
+			return fmt.Errorf("feeding a batch: %w", err)
+		}
+		return nil
+	}
+	if r.direct {
+		if err := G.Let(r.x, r.inT); err != nil {
+			return fmt.Errorf("feeding a batch: %w", err)
+		}
+	}
+	kernels.Copy(r.in, batch)
+	clear(r.in[len(batch):])
+	return nil
+}
+
+// readOnly reports that no op reading x may overwrite an input (Gorgonia
+// runs such an op in place when x is not read after it), so x's value can
+// be the caller's memory.
+func readOnly(g *G.ExprGraph, x *G.Node) bool {
+	for readers := g.To(x.ID()); readers.Next(); {
+		n, ok := readers.Node().(*G.Node)
+		if !ok || (n.Op() != nil && n.Op().OverwritesInput() >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Close frees the machine and the graph's parameter nodes.

@@ -56,3 +56,40 @@ func TestRunnerNilOutput(t *testing.T) {
 	assert.InDelta(t, float64(score[7]), scores[7], 1e-6)
 	assert.ErrorContains(t, r.Run(x, n, recon[1:], nil, only), "output buffer 0")
 }
+
+// A Runner reads full batches where the caller keeps them: the outputs
+// equal those of a copy fed one sample at a time (through the runner's own
+// zero-padded buffer), x is left as it was, and a second input run through
+// the same runner is not answered from the first.
+func TestRunnerReadsBatchesInPlace(t *testing.T) {
+	for _, kind := range []string{"deep", "conv", "vae"} {
+		t.Run(kind, func(t *testing.T) {
+			m := tiny(t, kind)
+			n := 2*64 + 5
+			x := batchOf(n, 16)
+			orig := append([]float32(nil), x...)
+			r, err := models.NewRunner(m, 64, models.AutoencoderBuild(m))
+			require.NoError(t, err)
+			defer r.Close()
+			w := r.Widths()
+			recon, code := make([]float32, n*w[0]), make([]float32, n*w[1])
+			require.NoError(t, r.Run(x, n, recon, code))
+			assert.Equal(t, orig, x, "the input must not be written")
+			for _, i := range []int{0, 63, 64, 130, n - 1} {
+				one, err := models.Reconstruct(m, append([]float32(nil), x[i*16:(i+1)*16]...), 1)
+				require.NoError(t, err)
+				assert.InDeltaSlice(t, one, recon[i*w[0]:(i+1)*w[0]], 1e-6, "sample %d", i)
+			}
+			y := batchOf(n, 16)
+			for i := range y {
+				y[i] = 1 - y[i]
+			}
+			recon2, code2 := make([]float32, len(recon)), make([]float32, len(code))
+			require.NoError(t, r.Run(y, n, recon2, code2))
+			assert.NotEqual(t, code[:w[1]], code2[:w[1]])
+			require.NoError(t, r.Run(x, n, recon2, code2))
+			assert.Equal(t, recon, recon2, "the same input, the same bits")
+			assert.Equal(t, code, code2)
+		})
+	}
+}
