@@ -763,6 +763,7 @@ type convDXOp struct {
 	geo     convGeom
 	out     *tensor.Dense
 	scratch []convScratch
+	wt      kernels.SharedA // wᵀ, packed once a call for every image's product
 }
 
 func (op *convDXOp) Arity() int { return 2 }
@@ -809,6 +810,9 @@ func (op *convDXOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	out := ownBuf(&op.out, n, g.inC, g.h, g.w)
 	dx := out.Float32s()
 	ckk, p, outSz, inSz := g.ckk(), g.plane(), g.outSize(), g.inSize()
+	if !g.direct() {
+		op.wt.Pack(true, ckk, g.outC, w, ckk)
+	}
 	forImages(&op.scratch, n, n*ckk*p*2, func(s *convScratch, lo, hi int) {
 		if g.direct() {
 			s.col = grow(s.col, g.k*p)
@@ -822,7 +826,7 @@ func (op *convDXOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		s.col = grow(s.col, ckk*p)
 		s.pad = grow(s.pad, g.padSize())
 		for i := lo; i < hi; i++ {
-			kernels.Sgemm(true, false, ckk, p, g.outC, w, ckk, dz[i*outSz:(i+1)*outSz], p, 0, s.col, p, &s.ws)
+			kernels.SgemmShared(&op.wt, false, p, dz[i*outSz:(i+1)*outSz], p, 0, s.col, p, &s.ws)
 			g.col2im(s.col, dx[i*inSz:(i+1)*inSz], s.pad)
 		}
 	})

@@ -34,7 +34,7 @@ func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 			sgemmFewRows(transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
-		sgemmPacked(kern, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, ws)
+		sgemmPacked(kern, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, ws, nil)
 		return
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans

@@ -31,6 +31,25 @@ func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	netlib.Implementation{}.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SharedA is op(A) of a run of products that share it (see the pure-Go
+// build's SharedA). OpenBLAS packs inside each call, so it only records A.
+type SharedA struct {
+	transA bool
+	m, k   int
+	a      []float32
+	lda    int
+}
+
+// Pack records op(A), m×k.
+func (s *SharedA) Pack(transA bool, m, k int, a []float32, lda int) {
+	*s = SharedA{transA: transA, m: m, k: k, a: a, lda: lda}
+}
+
+// SgemmShared is Sgemm with the transA, m, k, a and lda of the last s.Pack.
+func SgemmShared(s *SharedA, transB bool, n int, b []float32, ldb int, beta float32, c []float32, ldc int, ws *Scratch) {
+	Sgemm(s.transA, transB, s.m, n, s.k, s.a, s.lda, b, ldb, beta, c, ldc, ws)
+}
+
 // spinFor is zero under OpenBLAS: its own threads spin between calls, and
 // a pool worker spinning beside them took their core (the deep model's
 // training ran 3× slower with both spinning).

@@ -50,7 +50,9 @@ func (ws *Scratch) grow(buf *[]float32, n int) []float32 {
 	return (*buf)[:n]
 }
 
-func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ws *Scratch) {
+// sgemmPacked is the packed GEMM; pre, when not nil, holds all of op(A)
+// packed already (SharedA's layout), so A is neither packed nor read.
+func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ws *Scratch, pre []float32) {
 	if ws == nil {
 		ws = &Scratch{}
 	}
@@ -85,6 +87,9 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, a []float32
 		}
 		g.bp = ws.grow(&ws.b, nPanels*kb*nr)
 		switch {
+		case pre != nil:
+			g.ap = pre[mPanels*mr*p0 : mPanels*mr*(p0+kb)]
+			g.apAll = true
 		case packAllA:
 			g.ap = ws.grow(&ws.a, mPanels*kb*mr)
 			g.apAll = true

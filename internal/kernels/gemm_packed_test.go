@@ -51,7 +51,7 @@ func checkPacked(t *testing.T, kern *gemmKernel) {
 						}
 					}
 					refGemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, beta, want, n)
-					sgemmPacked(kern, tr[0], tr[1], m, n, k, a, lda, b, ldb, beta, got, n, &Scratch{})
+					sgemmPacked(kern, tr[0], tr[1], m, n, k, a, lda, b, ldb, beta, got, n, &Scratch{}, nil)
 					for i := range want {
 						require.InDelta(t, want[i], got[i], 1e-4*float64(k)+1e-5, "element %d", i)
 					}
@@ -157,6 +157,38 @@ func BenchmarkPackBTransposed(b *testing.B) {
 	for b.Loop() {
 		for jp := 0; jp < n/nr; jp++ {
 			packB(nr, true, src, ldb, n, 0, kb, jp, dst)
+		}
+	}
+}
+
+// SgemmShared gives Sgemm's bits for every product of a run sharing op(A),
+// packed once: both transpositions, ragged row panels, two depth blocks,
+// fewer rows than a tile, and B's that differ from call to call; a second
+// Pack replaces the first.
+func TestSgemmSharedMatchesSgemm(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	var s SharedA
+	for _, sh := range [][3]int{{1, 5, 3}, {7, 33, 5}, {64, 49, 288}, {256, 64, 128}, {130, 40, 1100}, {9, 300, 64}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			a := randF32(r, m*k)
+			lda := k
+			if tr[0] {
+				lda = m
+			}
+			s.Pack(tr[0], m, k, a, lda)
+			for _, beta := range []float32{0, 1} {
+				b := randF32(r, k*n)
+				ldb := n
+				if tr[1] {
+					ldb = k
+				}
+				want := randF32(r, m*n)
+				got := append([]float32(nil), want...)
+				Sgemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, beta, want, n, &Scratch{})
+				SgemmShared(&s, tr[1], n, b, ldb, beta, got, n, &Scratch{})
+				require.Equal(t, want, got, "%dx%dx%d %v beta=%g", m, n, k, tr, beta)
+			}
 		}
 	}
 }
