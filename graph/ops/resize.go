@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/hourglass-ml/hourglass/internal/kernels"
 )
 
 // Reshape is a reshape that copies. Gorgonia's Reshape returns a node that
@@ -53,7 +55,7 @@ func (op *reshapeOp) Do(inputs ...G.Value) (G.Value, error) {
 	switch d := in.Data().(type) {
 	case []float32:
 		out := ownBuf(&op.buf, op.to...)
-		copy(out.Float32s(), d)
+		kernels.Copy(out.Float32s(), d) // on every core: a serial copy left the other waiting
 		return out, nil
 	case []float64:
 		return tensor.New(tensor.WithShape(op.to...), tensor.WithBacking(append([]float64(nil), d...))), nil
