@@ -28,9 +28,7 @@ func SerialBLAS(fn func()) { fn() }
 
 func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ws *Scratch) {
 	if kern := packedKernel(); kern != nil {
-		if m < kern.mr && !transA {
-			// Fewer rows than a register tile: packing B would cost as much
-			// as the product, and most of each tile would be wasted.
+		if fewRows(kern, m, transA) {
 			sgemmFewRows(transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
@@ -46,6 +44,11 @@ func sgemmImpl(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	}
 	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
+
+// fewRows reports a product with fewer rows than a register tile (A not
+// transposed): packing B would cost as much as the product, and most of
+// each tile would be wasted, so sgemmFewRows computes it by rows instead.
+func fewRows(kern *gemmKernel, m int, transA bool) bool { return m < kern.mr && !transA }
 
 // sgemmFewRows is C = A·op(B) + beta·C for a row-major A of a few rows, by
 // rows: each row of C is a sum of rows of B scaled by A's entries (B not

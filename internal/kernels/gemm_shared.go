@@ -21,7 +21,7 @@ type SharedA struct {
 func (s *SharedA) Pack(transA bool, m, k int, a []float32, lda int) {
 	*s = SharedA{transA: transA, m: m, k: k, a: a, lda: lda, p: s.p}
 	kern := packedKernel()
-	if kern == nil || m == 0 || k == 0 || (m < kern.mr && !transA) {
+	if kern == nil || m == 0 || k == 0 || fewRows(kern, m, transA) {
 		return // Sgemm's own paths (gonum, few rows) pack nothing
 	}
 	s.kern = kern
